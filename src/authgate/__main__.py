@@ -1,0 +1,5 @@
+"""`python -m authgate` runs the command-line interface."""
+
+from authgate.cli.main import run
+
+run()

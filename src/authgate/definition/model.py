@@ -1,0 +1,110 @@
+"""What an operator declares: APIs, resources, methods, integrations and stages.
+
+Pure: no I/O. These frozen objects are what `openapi.py` produces from a document and what
+`compile.py` turns into a RouteTable; nothing on the request path reads them directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import Literal
+
+EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+class Protocol(str, Enum):
+    """REST APIs (API Gateway v1) and HTTP APIs (v2) differ in events, errors and features."""
+
+    REST = "REST"
+    HTTP = "HTTP"
+
+
+class IntegrationType(str, Enum):
+    AWS_PROXY = "AWS_PROXY"
+    HTTP_PROXY = "HTTP_PROXY"
+    HTTP = "HTTP"
+    MOCK = "MOCK"
+
+
+PayloadVersion = Literal["1.0", "2.0"]
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrationResponse:
+    """One entry of `x-amazon-apigateway-integration.responses` (HTTP and MOCK integrations).
+
+    `selection_pattern` is a regular expression matched against the backend's status code;
+    the entry keyed `default` has none and catches the rest.
+    """
+
+    status_code: int
+    selection_pattern: str | None = None
+    response_parameters: Mapping[str, str] = EMPTY
+    response_templates: Mapping[str, str] = EMPTY
+
+
+@dataclass(frozen=True, slots=True)
+class Integration:
+    type: IntegrationType
+    uri: str = ""
+    """For proxies the backend URL (may hold `{param}` and `${stageVariables.x}`); for
+    AWS_PROXY the Lambda invocation ARN naming a function from the function map."""
+    http_method: str = "ANY"
+    timeout_ms: int = 29_000
+    request_parameters: Mapping[str, str] = EMPTY
+    """`integration.request.{header,querystring,path}.NAME` → a source expression."""
+    request_templates: Mapping[str, str] = EMPTY
+    responses: tuple[IntegrationResponse, ...] = ()
+    payload_format_version: PayloadVersion = "1.0"
+    passthrough_behavior: str = "WHEN_NO_MATCH"
+
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    http_method: str
+    """Upper-case verb, or `ANY` for x-amazon-apigateway-any-method."""
+    integration: Integration
+    operation_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    path: str
+    """The resource template, e.g. `/items/{id}` or `/{proxy+}`."""
+    methods: Mapping[str, Method]
+    """Keyed by upper-case verb (`ANY` included)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayResponse:
+    """A customised gateway response (x-amazon-apigateway-gateway-responses)."""
+
+    status_code: int | None = None
+    response_parameters: Mapping[str, str] = EMPTY
+    response_templates: Mapping[str, str] = EMPTY
+
+
+@dataclass(frozen=True, slots=True)
+class RestApi:
+    """One API definition, REST or HTTP. The id is assigned by configuration, not the document."""
+
+    id: str
+    name: str
+    protocol: Protocol
+    resources: tuple[Resource, ...]
+    binary_media_types: tuple[str, ...] = ()
+    gateway_responses: Mapping[str, GatewayResponse] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    minimum_compression_size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    name: str
+    variables: Mapping[str, str] = EMPTY
+    access_log_format: str | None = None
+    """AWS `accessLogSettings.format`: a template of `$context.*` variables (JSON or text)."""

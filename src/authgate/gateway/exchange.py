@@ -1,0 +1,45 @@
+"""The Exchange: the one typed object each request becomes, which every step reads and fills."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from authgate.definition.model import EMPTY
+from authgate.definition.routes import MethodPlan, StagePlan
+from authgate.http1.message import Request
+
+
+@dataclass(frozen=True, slots=True)
+class TrailEntry:
+    """One decision on the way through the pipeline, kept for `explain`."""
+
+    step: str
+    outcome: str
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class Exchange:
+    request: Request
+    request_id: str
+    received_at: float
+    """Epoch seconds when the request's headers were complete."""
+    source_ip: str
+    stage: StagePlan | None = None
+    method: MethodPlan | None = None
+    path: str = ""
+    """The request path below the stage, raw (percent-escapes kept), starting with '/'."""
+    path_parameters: Mapping[str, str] = EMPTY
+    authorizer_context: Mapping[str, object] | None = None
+    """What the authenticate step learned, shaped as `requestContext.authorizer`."""
+    identity: dict[str, object | None] = field(default_factory=dict)
+    """Extra `requestContext.identity` fields (apiKey, accessKey, userArn, ...)."""
+    trail: list[TrailEntry] = field(default_factory=list)
+    integration_latency_ms: int | None = None
+    error_type: str | None = None
+    """The gateway response type when the gateway answered itself (for logs)."""
+    error_message: str | None = None
+
+    def record(self, step: str, outcome: str, detail: str = "") -> None:
+        self.trail.append(TrailEntry(step, outcome, detail))
