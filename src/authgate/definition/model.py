@@ -8,21 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Literal
 
 EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
-class Protocol(str, Enum):
+class Protocol(StrEnum):
     """REST APIs (API Gateway v1) and HTTP APIs (v2) differ in events, errors and features."""
 
     REST = "REST"
     HTTP = "HTTP"
 
 
-class IntegrationType(str, Enum):
+class IntegrationType(StrEnum):
     AWS_PROXY = "AWS_PROXY"
     HTTP_PROXY = "HTTP_PROXY"
     HTTP = "HTTP"

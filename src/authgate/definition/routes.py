@@ -19,6 +19,7 @@ from authgate.definition.model import (
 )
 
 if TYPE_CHECKING:
+    from authgate.gateway.steps.base import Step
     from authgate.integrations.base import Integration
 
 ANY = "ANY"
@@ -57,6 +58,8 @@ class MethodPlan:
     integration: Integration
     payload_version: PayloadVersion = "1.0"
     operation_name: str | None = None
+    steps: tuple[Step, ...] = ()
+    """Only the steps this method needs, already in the pipeline's fixed order."""
 
     @property
     def route_key(self) -> str:
@@ -109,8 +112,10 @@ class StageRoutes:
             method = node.methods.get(http_method) or node.methods.get(ANY)
         else:
             node = _walk(self.root, segments, 0, params, http_method)
-            methods = node.methods if node is not None and node.methods is not None else None
-            if methods is None:
+            methods: Mapping[str, MethodPlan]
+            if node is not None and node.methods is not None:
+                methods = node.methods
+            else:
                 params.clear()
                 methods = self.default_route
             method = methods.get(http_method) or methods.get(ANY)

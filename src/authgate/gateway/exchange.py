@@ -23,8 +23,12 @@ class TrailEntry:
 class Exchange:
     request: Request
     request_id: str
+    extended_request_id: str
+    trace_id: str
     received_at: float
-    """Epoch seconds when the request's headers were complete."""
+    """Epoch seconds when the gateway received the request."""
+    started: float
+    """Monotonic seconds at the same moment, for latencies."""
     source_ip: str
     stage: StagePlan | None = None
     method: MethodPlan | None = None

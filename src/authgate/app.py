@@ -1,0 +1,199 @@
+"""Composition root: settings → functions, upstream pool, compiled routes → one listening server.
+
+This is the only module that chooses concrete implementations; everything else receives
+its collaborators.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+
+import yaml
+from prometheus_client import generate_latest
+
+from authgate.definition.compile import compile_stage
+from authgate.definition.model import Integration as IntegrationSpec
+from authgate.definition.model import IntegrationType, RestApi, Stage
+from authgate.definition.openapi import document_digest, parse_definition
+from authgate.definition.routes import StagePlan, StageRoutes
+from authgate.errors import ConfigError, Problem
+from authgate.gateway.dataplane import DataPlane
+from authgate.gateway.responses import MAX_BODY, TOO_LARGE_TEXT
+from authgate.gateway.routing import Router
+from authgate.http1.client import UpstreamPool
+from authgate.http1.message import Request, Response
+from authgate.http1.server import HttpServer, Limits
+from authgate.integrations.base import Integration
+from authgate.integrations.functions import FunctionMap, function_name_from_arn, load_functions
+from authgate.integrations.http import build_http_integration
+from authgate.integrations.mock import build_mock_integration
+from authgate.integrations.python import PythonIntegration
+from authgate.observability.accesslog import AccessLog
+from authgate.observability.metrics import GatewayMetrics, registry_with
+from authgate.settings import ApiSettings, Settings
+
+log = logging.getLogger("authgate")
+
+_IDS_FILE = "api-ids.json"
+
+
+def read_definition(path: Path) -> object:
+    """Load a YAML or JSON definition file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([Problem(str(path), f"cannot read: {exc.strerror}")]) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError([Problem(str(path), f"not valid YAML or JSON: {exc}")]) from None
+
+
+class ApiIds:
+    """Ids for APIs that do not set one: generated once and kept in the data dir."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._file = data_dir / _IDS_FILE
+        self._ids: dict[str, str] = {}
+        if self._file.exists():
+            self._ids = json.loads(self._file.read_text(encoding="utf-8"))
+
+    def get(self, settings: ApiSettings, base_dir: Path) -> str:
+        if settings.id is not None:
+            return settings.id
+        key = str(settings.definition.relative_to(base_dir))
+        if key not in self._ids:
+            self._ids[key] = document_digest(key + str(len(self._ids))) + "api0"
+            self._file.parent.mkdir(parents=True, exist_ok=True)
+            self._file.write_text(json.dumps(self._ids, indent=2), encoding="utf-8")
+        return self._ids[key]
+
+
+def load_apis(settings: Settings) -> list[tuple[RestApi, ApiSettings, str]]:
+    """Parse every API definition named in the settings; all problems are reported together."""
+    ids = ApiIds(settings.data_dir)
+    problems: list[Problem] = []
+    apis: list[tuple[RestApi, ApiSettings, str]] = []
+    for api_settings in settings.apis:
+        try:
+            document = read_definition(api_settings.definition)
+            api = parse_definition(
+                document,
+                api_id=ids.get(api_settings, settings.base_dir),
+                source=str(api_settings.definition),
+            )
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        apis.append((api, api_settings, document_digest(document)))
+    if problems:
+        raise ConfigError(problems)
+    return apis
+
+
+class IntegrationFactory:
+    """Builds the integration object for each compiled method."""
+
+    def __init__(self, functions: FunctionMap, pool: UpstreamPool) -> None:
+        self.functions = functions
+        self.pool = pool
+
+    def __call__(
+        self, spec: IntegrationSpec, uri: str, stage: StagePlan, where: str
+    ) -> Integration:
+        if spec.type is IntegrationType.AWS_PROXY:
+            name = function_name_from_arn(uri)
+            function = self.functions.get(name) if name else None
+            if function is None:
+                raise ConfigError(
+                    [
+                        Problem(
+                            where, f"integration uri names no function in the function map: {uri}"
+                        )
+                    ]
+                )
+            return PythonIntegration(function, spec.payload_format_version, spec.timeout_ms)
+        if spec.type is IntegrationType.MOCK:
+            return build_mock_integration(spec, where)
+        return build_http_integration(spec, uri, self.pool)
+
+
+def compile_routes(settings: Settings, factory: IntegrationFactory) -> Router:
+    problems: list[Problem] = []
+    stages: list[StageRoutes] = []
+    for api, api_settings, digest in load_apis(settings):
+        for stage in api_settings.stages:
+            try:
+                stages.append(
+                    compile_stage(
+                        api,
+                        Stage(stage.name, stage.variables, stage.access_log_format),
+                        account_id=settings.account_id,
+                        region=settings.region,
+                        deployment_id=digest,
+                        make_integration=factory,
+                        source=str(api_settings.definition),
+                    )
+                )
+            except ConfigError as exc:
+                problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return Router(stages)
+
+
+class Application:
+    """The running gateway: one listener dispatching to operations and the data plane."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.metrics = GatewayMetrics()
+        self.registry = registry_with(self.metrics)
+        self.pool = UpstreamPool()
+        self.functions = load_functions(settings.functions, settings.base_dir)
+        router = compile_routes(settings, IntegrationFactory(self.functions, self.pool))
+        self.access_log = AccessLog.open(settings.access_log)
+        self.dataplane = DataPlane(router, self.access_log, self.metrics)
+        too_large = Response(413, [("content-type", "text/plain")], TOO_LARGE_TEXT.encode())
+        self.server = HttpServer(self.handle, Limits(max_body_bytes=MAX_BODY), too_large=too_large)
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def handle(self, request: Request) -> Response:
+        path = request.path
+        if path == "/healthz":
+            return Response(200, [("content-type", "application/json")], b'{"status":"ok"}')
+        if path == "/metrics":
+            return Response(
+                200,
+                [("content-type", "text/plain; version=0.0.4")],
+                generate_latest(self.registry),
+            )
+        return await self.dataplane(request)
+
+    async def start(self, host: str | None = None, port: int | None = None) -> tuple[str, int]:
+        listen = self.settings.listen
+        address = await self.server.start(
+            host or listen.host, listen.port if port is None else port
+        )
+        self._flusher = asyncio.create_task(self._flush_logs())
+        return address
+
+    async def stop(self, grace: float = 10.0) -> None:
+        await self.server.shutdown(grace)
+        if self._flusher is not None:
+            self._flusher.cancel()
+        self.access_log.close()
+        await self.pool.close()
+
+    async def _flush_logs(self) -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            self.access_log.flush()
+
+
+def describe(router: Router) -> list[str]:
+    """One line per deployed stage, for the start-up banner."""
+    return [f"{r.plan.api_id} ({r.plan.api_name}) stage {r.plan.stage}" for r in router.stages()]

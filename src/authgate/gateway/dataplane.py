@@ -1,0 +1,118 @@
+"""The data plane: one request, from invoke URL to response, with its log line and metrics."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import time
+from collections.abc import AsyncIterable, AsyncIterator
+
+from authgate.gateway import pipeline
+from authgate.gateway.exchange import Exchange
+from authgate.gateway.responses import Rejection, ResponseType, render, standard_headers
+from authgate.gateway.routing import Router
+from authgate.http1.message import Request, Response
+from authgate.observability.accesslog import AccessLog, LineFormat
+from authgate.observability.metrics import GatewayMetrics
+
+_NOT_FOUND = Rejection(ResponseType.MISSING_AUTHENTICATION_TOKEN, reason="no route")
+
+
+def new_ids() -> tuple[str, str, str]:
+    """Request id (UUID form), extended request id and X-Ray-style trace id, from one read."""
+    raw = os.urandom(32)
+    h = raw[:16].hex()
+    request_id = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[raw[16] & 3]}{h[17:20]}-{h[20:]}"
+    extended = base64.b64encode(raw[16:27]).decode()
+    trace = f"Root=1-{int(time.time()):08x}-{raw[20:32].hex()}"
+    return request_id, extended, trace
+
+
+def _unknown_route(request: Request) -> Rejection:
+    """AWS answers an unknown route with a hint when a non-SigV4 Authorization is present."""
+    auth = request.header("authorization")
+    if auth is None or auth.startswith("AWS4-HMAC-SHA256 "):
+        return _NOT_FOUND
+    digest = base64.b64encode(hashlib.sha256(auth.encode("latin-1")).digest()).decode()
+    return Rejection(
+        ResponseType.MISSING_AUTHENTICATION_TOKEN,
+        "Invalid key=value pair (missing equal-sign) in Authorization header "
+        f"(hashed with SHA-256 and encoded with Base64): '{digest}'.",
+        reason="no route",
+    )
+
+
+class DataPlane:
+    def __init__(self, router: Router, access_log: AccessLog, metrics: GatewayMetrics) -> None:
+        self.router = router
+        self.access_log = access_log
+        self.metrics = metrics
+        self._formats: dict[tuple[str, str], LineFormat | None] = {}
+        self.swap(router)
+
+    def swap(self, router: Router) -> None:
+        """Replace the live routes at once; requests in flight keep the table they started with."""
+        self._formats = {
+            (r.plan.api_id, r.plan.stage): LineFormat(r.plan.access_log_format)
+            if r.plan.access_log_format
+            else None
+            for r in router.stages()
+        }
+        self.router = router
+
+    async def __call__(self, request: Request) -> Response:
+        request_id, extended, trace = new_ids()
+        exchange = Exchange(
+            request=request,
+            request_id=request_id,
+            extended_request_id=extended,
+            trace_id=trace,
+            received_at=time.time(),
+            started=time.monotonic(),
+            source_ip=request.client[0],
+        )
+        target = self.router.resolve(request.header("host"), request.path)
+        if target is None:
+            return self._finish(exchange, render(_unknown_route(request), exchange))
+        exchange.stage = target.routes.plan
+        exchange.path = target.path
+        match = target.routes.match(request.method, target.path)
+        if match is None:
+            exchange.record("route", "no match")
+            return self._finish(exchange, render(_unknown_route(request), exchange))
+        exchange.method = match.method
+        exchange.path_parameters = match.path_parameters
+        outcome = await pipeline.run(exchange, match.method)
+        if isinstance(outcome, Rejection):
+            return self._finish(exchange, render(outcome, exchange))
+        headers = outcome.headers
+        headers.extend(standard_headers(exchange, target.routes.plan.protocol))
+        return self._finish(exchange, outcome)
+
+    def _finish(self, exchange: Exchange, response: Response) -> Response:
+        if exchange.error_type is not None:
+            self.metrics.gateway_response(exchange.error_type)
+        body = response.body
+        if isinstance(body, bytes | bytearray):
+            self._log(exchange, response.status, len(body))
+        else:
+            response.body = self._counted(exchange, response.status, body)
+        return response
+
+    async def _counted(
+        self, exchange: Exchange, status: int, body: AsyncIterable[bytes]
+    ) -> AsyncIterator[bytes]:
+        sent = 0
+        try:
+            async for chunk in body:
+                sent += len(chunk)
+                yield chunk
+        finally:
+            self._log(exchange, status, sent)
+
+    def _log(self, exchange: Exchange, status: int, length: int) -> None:
+        stage = exchange.stage
+        key = (stage.api_id, stage.stage) if stage else ("-", "-")
+        self.access_log.write(exchange, self._formats.get(key), status, length)
+        self.metrics.observe(key[0], key[1], status, time.monotonic() - exchange.started)

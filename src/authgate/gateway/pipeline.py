@@ -1,0 +1,57 @@
+"""The pipeline: a method's steps in their fixed order, then its integration.
+
+Fail closed: an exception escaping a step becomes a denial, never a pass. Integration failures
+become the gateway responses AWS sends for them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from authgate.definition.model import Protocol
+from authgate.definition.routes import MethodPlan
+from authgate.errors import IntegrationMalformed, IntegrationTimeout, IntegrationUnreachable
+from authgate.gateway.exchange import Exchange
+from authgate.gateway.responses import Rejection, ResponseType
+from authgate.http1.message import BodyTooLarge, Response
+
+log = logging.getLogger("authgate.gateway")
+
+_STEP_FAILED = Rejection(ResponseType.API_CONFIGURATION_ERROR, reason="step raised")
+_TOO_LARGE = Rejection(ResponseType.REQUEST_TOO_LARGE, reason="body over the limit")
+
+
+async def run(exchange: Exchange, method: MethodPlan) -> Response | Rejection:
+    for step in method.steps:
+        try:
+            rejection = await step(exchange)
+        except Exception:
+            log.exception("step %s failed; denying request %s", step.name, exchange.request_id)
+            exchange.record(step.name, "error")
+            return _STEP_FAILED
+        if rejection is not None:
+            exchange.record(step.name, "rejected", rejection.reason or rejection.type.name)
+            return rejection
+        exchange.record(step.name, "passed")
+    try:
+        return await method.integration.invoke(exchange)
+    except IntegrationTimeout as exc:
+        exchange.record("integrate", "timeout", exc.reason)
+        return Rejection(ResponseType.INTEGRATION_TIMEOUT, reason=exc.reason)
+    except IntegrationUnreachable as exc:
+        exchange.record("integrate", "unreachable", exc.reason)
+        return Rejection(ResponseType.INTEGRATION_FAILURE, reason=exc.reason)
+    except IntegrationMalformed as exc:
+        exchange.record("integrate", "malformed", exc.reason)
+        status = 502 if method.stage.protocol is Protocol.REST else 500
+        return Rejection(
+            ResponseType.INTEGRATION_FAILURE, "Internal server error", status, reason=exc.reason
+        )
+    except BodyTooLarge:
+        return _TOO_LARGE
+    except Exception:
+        log.exception("integration failed for request %s", exchange.request_id)
+        exchange.record("integrate", "error")
+        return Rejection(
+            ResponseType.INTEGRATION_FAILURE, "Internal server error", 500, reason="raised"
+        )
