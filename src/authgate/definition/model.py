@@ -10,9 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
-EMPTY: Mapping[str, str] = MappingProxyType({})
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def empty() -> Mapping[str, Any]:
+    """The shared read-only empty mapping, as a dataclass default factory."""
+    return EMPTY
 
 
 class Protocol(StrEnum):
@@ -42,8 +47,8 @@ class IntegrationResponse:
 
     status_code: int
     selection_pattern: str | None = None
-    response_parameters: Mapping[str, str] = EMPTY
-    response_templates: Mapping[str, str] = EMPTY
+    response_parameters: Mapping[str, str] = field(default_factory=empty)
+    response_templates: Mapping[str, str] = field(default_factory=empty)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +59,9 @@ class Integration:
     AWS_PROXY the Lambda invocation ARN naming a function from the function map."""
     http_method: str = "ANY"
     timeout_ms: int = 29_000
-    request_parameters: Mapping[str, str] = EMPTY
+    request_parameters: Mapping[str, str] = field(default_factory=empty)
     """`integration.request.{header,querystring,path}.NAME` → a source expression."""
-    request_templates: Mapping[str, str] = EMPTY
+    request_templates: Mapping[str, str] = field(default_factory=empty)
     responses: tuple[IntegrationResponse, ...] = ()
     payload_format_version: PayloadVersion = "1.0"
     passthrough_behavior: str = "WHEN_NO_MATCH"
@@ -83,8 +88,8 @@ class GatewayResponse:
     """A customised gateway response (x-amazon-apigateway-gateway-responses)."""
 
     status_code: int | None = None
-    response_parameters: Mapping[str, str] = EMPTY
-    response_templates: Mapping[str, str] = EMPTY
+    response_parameters: Mapping[str, str] = field(default_factory=empty)
+    response_templates: Mapping[str, str] = field(default_factory=empty)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,15 +101,13 @@ class RestApi:
     protocol: Protocol
     resources: tuple[Resource, ...]
     binary_media_types: tuple[str, ...] = ()
-    gateway_responses: Mapping[str, GatewayResponse] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
+    gateway_responses: Mapping[str, GatewayResponse] = field(default_factory=empty)
     minimum_compression_size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Stage:
     name: str
-    variables: Mapping[str, str] = EMPTY
+    variables: Mapping[str, str] = field(default_factory=empty)
     access_log_format: str | None = None
     """AWS `accessLogSettings.format`: a template of `$context.*` variables (JSON or text)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from authgate.definition.model import (
-    EMPTY,
+    empty,
     GatewayResponse,
     PayloadVersion,
     Protocol,
@@ -36,9 +36,9 @@ class StagePlan:
     deployment_id: str
     account_id: str
     region: str
-    variables: Mapping[str, str] = EMPTY
+    variables: Mapping[str, str] = field(default_factory=empty)
     binary_media_types: tuple[str, ...] = ()
-    gateway_responses: Mapping[str, GatewayResponse] = EMPTY  # type: ignore[assignment]
+    gateway_responses: Mapping[str, GatewayResponse] = field(default_factory=empty)
     access_log_format: str | None = None
 
     @property
@@ -92,7 +92,7 @@ class StageRoutes:
 
     plan: StagePlan
     root: ResourceNode
-    default_route: Mapping[str, MethodPlan] = EMPTY  # type: ignore[assignment]
+    default_route: Mapping[str, MethodPlan] = field(default_factory=empty)
 
     def match(self, http_method: str, path: str) -> Match | None:
         """Find the method for a request path below the stage (raw, starting with '/').

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from authgate.definition.model import EMPTY
+from authgate.definition.model import empty
 from authgate.definition.routes import MethodPlan, StagePlan
 from authgate.http1.message import Request
 
@@ -34,7 +34,7 @@ class Exchange:
     method: MethodPlan | None = None
     path: str = ""
     """The request path below the stage, raw (percent-escapes kept), starting with '/'."""
-    path_parameters: Mapping[str, str] = EMPTY
+    path_parameters: Mapping[str, str] = field(default_factory=empty)
     authorizer_context: Mapping[str, object] | None = None
     """What the authenticate step learned, shaped as `requestContext.authorizer`."""
     identity: dict[str, object | None] = field(default_factory=dict)

@@ -1,0 +1,64 @@
+"""Shared fixtures: real gateways and backends on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from authgate.app import Application
+from authgate.http1.message import Handler
+from authgate.http1.server import HttpServer
+from authgate.settings import load_settings
+from tests.support import GatewayFactory, LoopThread, RunningGateway
+
+
+@pytest.fixture
+def loop_thread() -> Iterator[LoopThread]:
+    thread = LoopThread()
+    yield thread
+    thread.close()
+
+
+@pytest.fixture
+def gateway(tmp_path: Path, loop_thread: LoopThread) -> Iterator[GatewayFactory]:
+    """Start a gateway from a settings dict and files written beside it."""
+    started: list[RunningGateway] = []
+
+    def start(settings: dict[str, Any], files: dict[str, Any] | None = None) -> RunningGateway:
+        for name, content in (files or {}).items():
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            text = content if isinstance(content, str) else yaml.safe_dump(content)
+            path.write_text(text, encoding="utf-8")
+        settings = {"data_dir": "data", "access_log": "access.log", **settings}
+        config = tmp_path / "authgate.yaml"
+        config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+        running = RunningGateway(Application(load_settings(config)), loop_thread)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+@pytest.fixture
+def backend(loop_thread: LoopThread) -> Iterator[Callable[[Handler], str]]:
+    """Serve a handler of our HTTP layer as a backend; returns its base URL."""
+    servers: list[HttpServer] = []
+
+    def start(handler: Handler) -> str:
+        server = HttpServer(handler)
+        host, port = loop_thread.run(server.start("127.0.0.1", 0))
+        servers.append(server)
+        return f"http://{host}:{port}"
+
+    yield start
+    for server in servers:
+        loop_thread.run(server.shutdown(1.0))
+
+
