@@ -1,11 +1,11 @@
 """The exception tree. Each error that reaches a client knows its public face; reasons stay inside.
 
-    AuthgateError
-    ├── ConfigError                 a configuration or definition cannot be loaded (all problems)
-    └── IntegrationError            an allowed request could not be completed by its integration
-        ├── IntegrationTimeout      no answer within the method's timeout
-        ├── IntegrationUnreachable  the backend refused, reset or could not be resolved
-        └── IntegrationMalformed    a handler raised, or returned something not in Lambda's shape
+AuthgateError
+├── ConfigError                 a configuration or definition cannot be loaded (all problems)
+└── IntegrationError            an allowed request could not be completed by its integration
+    ├── IntegrationTimeout      no answer within the method's timeout
+    ├── IntegrationUnreachable  the backend refused, reset or could not be resolved
+    └── IntegrationMalformed    a handler raised, or returned something not in Lambda's shape
 """
 
 from __future__ import annotations
