@@ -236,7 +236,7 @@ class FunctionLoader:
         handler = self.resolve(spec.handler, f"{location}/handler")
         return LambdaFunction(spec.name, handler, float(spec.timeout), spec.memory)
 
-    def resolve(self, reference: str, location: str) -> Handler:
+    def resolve(self, reference: str, location: str) -> Callable[..., Any]:
         """The callable named by `path/to/file.py:attr` or `package.module:attr`."""
         target, sep, attribute = reference.rpartition(":")
         if not sep or not target or not attribute:
