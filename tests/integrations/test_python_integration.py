@@ -439,3 +439,16 @@ async def test_context_object() -> None:
         "cognito_identity_id": None,
         "client_context": None,
     }
+
+
+async def test_powertools_logger_and_tracer_accept_the_context() -> None:
+    pytest.importorskip("aws_xray_sdk", reason="Powertools' Tracer needs aws-xray-sdk")
+    fn = function("traced.py:lambda_handler", name="Traced", memory=512)
+    integration = PythonIntegration(fn, "1.0", 29_000)
+    keys = body_json(await integration.invoke(exchange(integration, stage_plan(), path="/t")))
+    assert keys.pop("function_request_id")
+    assert keys == {
+        "function_name": "Traced",
+        "function_arn": "arn:aws:lambda:us-east-1:123456789012:function:Traced",
+        "function_memory_size": 512,
+    }

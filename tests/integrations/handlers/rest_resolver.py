@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 app = APIGatewayRestResolver()
 logger = Logger(service="items")
-tracer = Tracer(service="items")
 
 
 @app.get("/items/<item_id>")
@@ -39,7 +38,6 @@ def delete_item(item_id: str) -> Response[str]:
     return Response(204, "text/plain", "")
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@logger.inject_lambda_context(log_event=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)
