@@ -210,7 +210,7 @@ def test_body_text_or_base64(
     ],
 )
 def test_request_time_format(epoch_ms: int, text: str) -> None:
-    assert request_time(epoch_ms) == text
+    assert request_time(epoch_ms / 1000) == text
 
 
 # --- Binary media types ----------------------------------------------------------------------
@@ -486,6 +486,12 @@ JSON = ("Content-Type", "application/json")
             b"",
         ),
         ({"statusCode": 200, "headers": {"gone": None}}, 200, [JSON], b""),
+        (  # header fields carry bytes: a non-ASCII value goes out as UTF-8
+            {"statusCode": 200, "headers": {"x": "caf\u00e9"}},
+            200,
+            [("x", "caf\u00c3\u00a9"), JSON],
+            b"",
+        ),
         ({"statusCode": 200, "body": "caf\u00e9"}, 200, [JSON], "caf\u00e9".encode()),
         ({"statusCode": 200, "body": None, "isBase64Encoded": None}, 200, [JSON], b""),
         (

@@ -113,7 +113,7 @@ def rest_event(src: EventSource) -> Event:
         "resourcePath": src.resource_path,
         "httpMethod": src.method,
         "extendedRequestId": src.extended_request_id,
-        "requestTime": request_time(src.request_time_ms),
+        "requestTime": request_time(src.request_time_ms / 1000),
         "path": f"/{src.stage}{src.path}",
         "accountId": src.account_id,
         "protocol": src.protocol,
@@ -179,7 +179,7 @@ def http_v1_event(src: EventSource) -> Event:
             "path": path,
             "protocol": src.protocol,
             "requestId": src.request_id,
-            "requestTime": request_time(src.request_time_ms),
+            "requestTime": request_time(src.request_time_ms / 1000),
             "requestTimeEpoch": src.request_time_ms,
             "resourceId": src.resource_id,
             "resourcePath": resource,
@@ -234,7 +234,7 @@ def http_v2_event(src: EventSource) -> Event:
             "requestId": src.request_id,
             "routeKey": src.route_key,
             "stage": src.stage,
-            "time": request_time(src.request_time_ms),
+            "time": request_time(src.request_time_ms / 1000),
             "timeEpoch": src.request_time_ms,
         }
     )
@@ -267,9 +267,9 @@ def parse_query(raw: str, *, rest: bool) -> list[tuple[str, str]]:
     return pairs
 
 
-def request_time(epoch_ms: int) -> str:
+def request_time(epoch: float) -> str:
     """`requestTime` as API Gateway writes it (`04/Mar/2020:19:15:17 +0000`), locale-free."""
-    t = time.gmtime(epoch_ms // 1000)
+    t = time.gmtime(epoch)
     return (
         f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year:04d}:"
         f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"

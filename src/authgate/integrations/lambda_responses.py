@@ -152,9 +152,10 @@ def _header_name(name: object) -> str:
 
 
 def _header_value(value: str) -> str:
+    """Refuse values that would split the header; others go out as UTF-8 bytes."""
     if "\r" in value or "\n" in value or "\0" in value:
-        raise MalformedResponse("a header value contains a line break")
-    return value
+        raise MalformedResponse("a header value contains CR, LF or NUL")
+    return value if value.isascii() else value.encode("utf-8").decode("latin-1")
 
 
 def _stringify(value: object) -> str | None:
