@@ -5,6 +5,17 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def request_time(epoch: float) -> str:
+    """API Gateway's `requestTime` (`04/Mar/2020:19:15:17 +0000`), locale-free."""
+    t = time.gmtime(epoch)
+    return (
+        f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year:04d}:"
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
+    )
+
 
 class Clock(Protocol):
     def now(self) -> float:

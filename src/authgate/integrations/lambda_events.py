@@ -9,11 +9,11 @@ back is `lambda_responses.py`.
 from __future__ import annotations
 
 import base64
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote_plus
 
+from authgate.clock import request_time
 from authgate.definition.model import Protocol
 
 __all__ = [
@@ -26,15 +26,12 @@ __all__ = [
     "media_type",
     "media_type_matches",
     "parse_query",
-    "request_time",
     "rest_event",
 ]
 
 Event = dict[str, object]
 
 DEFAULT_STAGE = "$default"
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 # What HTTP APIs deliver as text. The guide only says "if the content type is binary, the body is
 # base64-encoded"; this split was observed against AWS by others (ministackorg/ministack#766):
@@ -265,15 +262,6 @@ def parse_query(raw: str, *, rest: bool) -> list[tuple[str, str]]:
         if key:
             pairs.append((key, unquote_plus(value, errors="replace")))
     return pairs
-
-
-def request_time(epoch: float) -> str:
-    """`requestTime` as API Gateway writes it (`04/Mar/2020:19:15:17 +0000`), locale-free."""
-    t = time.gmtime(epoch)
-    return (
-        f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year:04d}:"
-        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
-    )
 
 
 def media_type(content_type: str | None) -> str | None:

@@ -16,23 +16,12 @@ from typing import IO
 
 import orjson
 
+from authgate.clock import request_time
 from authgate.errors import ConfigError, Problem
 from authgate.gateway.exchange import Exchange
 
 Getter = Callable[[Exchange, int, int, float], object]
 """(exchange, status, response length, response latency ms) → value."""
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def request_time(epoch: float) -> str:
-    """CLF time, as `$context.requestTime`: 04/Mar/2020:19:15:17 +0000."""
-    t = time.gmtime(epoch)
-    return (
-        f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:"
-        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
-    )
-
 
 def _stage_path(ex: Exchange) -> str:
     if ex.stage is None or ex.stage.stage == "$default":
@@ -76,20 +65,21 @@ VARIABLES: dict[str, Getter] = {
 }
 
 DEFAULT_FIELDS = (
-    "requestId",
-    "ip",
-    "requestTime",
-    "httpMethod",
-    "resourcePath",
-    "path",
-    "status",
-    "protocol",
-    "responseLength",
-    "integrationLatency",
-    "responseLatency",
-    "apiId",
-    "stage",
-    "error.responseType",
+    # (JSON key, $context variable)
+    ("requestId", "requestId"),
+    ("ip", "ip"),
+    ("requestTime", "requestTime"),
+    ("httpMethod", "httpMethod"),
+    ("resourcePath", "resourcePath"),
+    ("path", "path"),
+    ("status", "status"),
+    ("protocol", "protocol"),
+    ("responseLength", "responseLength"),
+    ("integrationLatency", "integrationLatency"),
+    ("responseLatency", "responseLatency"),
+    ("apiId", "apiId"),
+    ("stage", "stage"),
+    ("errorType", "error.responseType"),
 )
 
 _VARIABLE = re.compile(r"\$context\.([A-Za-z][A-Za-z0-9.]*[A-Za-z0-9])")
@@ -122,7 +112,9 @@ class LineFormat:
 
     def render(self, ex: Exchange, status: int, length: int, latency: float) -> bytes:
         if self._parts is None:
-            record = {name: VARIABLES[name](ex, status, length, latency) for name in DEFAULT_FIELDS}
+            record = {
+                key: VARIABLES[name](ex, status, length, latency) for key, name in DEFAULT_FIELDS
+            }
             return orjson.dumps(record) + b"\n"
         out: list[str] = []
         for part in self._parts:

@@ -11,7 +11,7 @@ def get_item(item_id: str) -> dict[str, object]:
     return {
         "id": item_id,
         "q": event.get_query_string_value("q"),
-        "header": event.get_header_value("x-test"),
+        "header": event.headers.get("X-Test"),
         "path": event.path,
         "resource": event.resource,
         "stage": event.request_context.stage,
