@@ -5,17 +5,14 @@ import json
 
 def handler(event, context):
     params = event.get("queryStringParameters") or {}
-    name = params.get("name", "world")
     greeting = (event.get("stageVariables") or {}).get("greeting", "Hello")
+    body = {
+        "message": f"{greeting}, {params.get('name', 'world')}!",
+        "stage": event["requestContext"]["stage"],
+        "function": context.function_name,
+    }
     return {
         "statusCode": 200,
         "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(
-            {
-                "message": f"{greeting}, {name}!",
-                "path": event["path"],
-                "requestId": event["requestContext"]["requestId"],
-                "function": context.function_name,
-            }
-        ),
+        "body": json.dumps(body),
     }
