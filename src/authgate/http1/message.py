@@ -22,6 +22,22 @@ class BodyTooLarge(Exception):
         self.limit = limit
 
 
+class BodyIncomplete(Exception):
+    """The request body stopped before its end; the connection cannot carry another request."""
+
+
+class ClientDisconnected(BodyIncomplete):
+    """The client went away (closed or half-closed the connection) before the body ended."""
+
+
+class BodyTimeout(BodyIncomplete):
+    """The client sent no body bytes for longer than the idle limit; the connection is closed."""
+
+
+class MalformedBody(BodyIncomplete):
+    """The body broke HTTP framing (bad chunk size, oversized trailers); answered with 400."""
+
+
 class Body(Protocol):
     """A request body that can be read once, whole or as a stream."""
 
