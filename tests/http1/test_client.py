@@ -10,10 +10,11 @@ import socket
 import ssl
 import time
 import tracemalloc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+import uvloop
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -492,3 +493,28 @@ async def test_closed_pool_refuses_requests() -> None:
         await pool.close()
         with pytest.raises(IntegrationUnreachable, match="closed"):
             await pool.request("GET", backend.url(), [], None, timeout=5)
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        test_keep_alive_reuses_one_connection,
+        test_unknown_length_upload_is_chunked,
+        test_large_streamed_download_uses_constant_memory,
+        test_bodyless_responses,
+        test_slow_backend_times_out_within_bound,
+        test_reused_connection_closed_by_peer_is_retried,
+        test_backend_down_is_unreachable,
+    ],
+)
+def test_on_uvloop(scenario: Callable[[UpstreamPool], Awaitable[None]]) -> None:
+    """The server runs on uvloop, whose transports differ from asyncio's in small ways."""
+
+    async def run() -> None:
+        pool = UpstreamPool()
+        try:
+            await asyncio.wait_for(scenario(pool), 20)
+        finally:
+            await pool.close()
+
+    uvloop.run(run())

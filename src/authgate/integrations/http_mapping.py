@@ -37,6 +37,7 @@ HOP_BY_HOP = frozenset(
 )
 """RFC 9110 §7.6.1 connection-specific fields, plus the legacy Proxy-Connection."""
 
+_CONNECTION_OPTIONS = frozenset({"keep-alive", "close"})
 _FORWARDED = frozenset({"host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"})
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _NAME = re.compile(r"^[A-Za-z0-9._~\-]+$")
@@ -302,14 +303,17 @@ def merge_query(
 
 def response_headers(headers: Headers) -> Headers:
     """A backend's response headers as a proxy passes them back: hop-by-hop removed."""
-    dropped: frozenset[str] = frozenset()
-    for name, value in headers:
-        if name.lower() == "connection":
-            dropped = dropped | connection_tokens(value)
     out: Headers = []
+    connection: list[str] = []
     for name, value in headers:
         low = name.lower()
-        if low in HOP_BY_HOP or low in dropped:
+        if low in HOP_BY_HOP:
+            if low == "connection":
+                connection.append(value)
             continue
         out.append((name, value))
+    if connection:
+        named = connection_tokens(",".join(connection)) - _CONNECTION_OPTIONS
+        if named:
+            out = [(name, value) for name, value in out if name.lower() not in named]
     return out

@@ -1,0 +1,408 @@
+"""Data-plane benchmark: authgate as a reverse proxy, against nginx doing the same job.
+
+One run starts nginx serving a small static JSON file (the backend), nginx as a plain reverse
+proxy to it with upstream keep-alive, and authgate (one process) with an HTTP_PROXY route to
+the same backend; then drives the same keep-alive GET load through each with wrk and prints
+requests/s and latency percentiles. The proxy under test runs on CPU 0, backend and wrk on
+CPU 1. Everything it starts is stopped by PID when it ends, however it ends.
+
+    bench/run.sh [--duration 10] [--rounds 1] [--strict]
+
+`--strict` exits non-zero unless authgate reaches half of nginx's requests/s with p99 < 10 ms.
+When `authgate serve` cannot run yet (no HTTP server in the tree) a bare front end over the
+HTTP_PROXY integration stands in, and the table says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BODY = b'{"message":"hello from the backend","ok":true,"n":1234567890}\n'
+TARGET_RATIO = 0.5
+TARGET_P99_MS = 10.0
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+class Processes:
+    """Children started in their own sessions, so Ctrl-C reaches only us; stopped by PID."""
+
+    def __init__(self) -> None:
+        self._started: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def start(self, name: str, argv: list[str], log: Path, cwd: Path) -> subprocess.Popen[bytes]:
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True
+            )
+        self._started.append((name, process))
+        return process
+
+    def stop_all(self) -> None:
+        for _, process in reversed(self._started):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for name, process in reversed(self._started):
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                print(f"{name} (pid {process.pid}) ignored SIGTERM; killing it", file=sys.stderr)
+                process.kill()
+                process.wait(timeout=5)
+        self._started.clear()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], name: str, log: Path) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited early:\n{log.read_text(errors='replace')[-2000:]}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{name} did not listen on port {port} within 20 s")
+
+
+def pinned(cpu: int | None, argv: list[str]) -> list[str]:
+    taskset = shutil.which("taskset")
+    if cpu is None or taskset is None:
+        return argv
+    return [taskset, "-c", str(cpu), *argv]
+
+
+def find_nginx() -> str:
+    found = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
+    )
+    if found is None:
+        raise SystemExit("nginx is not installed (bench/run.sh installs it)")
+    return found
+
+
+def nginx_config(work: Path, name: str, server_block: str) -> Path:
+    """A self-contained nginx.conf: every path it writes is inside `work`."""
+    temp = work / f"{name}-temp"
+    temp.mkdir(mode=0o777, exist_ok=True)
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    text = f"""{user}worker_processes 1;
+daemon off;
+pid {work / name}.pid;
+error_log {work / name}-error.log warn;
+events {{ worker_connections 4096; multi_accept on; }}
+http {{
+    access_log off;
+    default_type application/json;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+    {server_block}
+}}
+"""
+    path = work / f"{name}.conf"
+    path.write_text(text)
+    return path
+
+
+def authgate_files(work: Path, backend_port: int) -> Path:
+    """Settings and an OpenAPI definition with one unauthenticated HTTP_PROXY route."""
+    (work / "openapi.yaml").write_text(
+        f"""openapi: 3.0.1
+info: {{title: bench, version: "1"}}
+paths:
+  /{{proxy+}}:
+    x-amazon-apigateway-any-method:
+      parameters:
+        - {{name: proxy, in: path, required: true, schema: {{type: string}}}}
+      x-amazon-apigateway-integration:
+        type: http_proxy
+        httpMethod: GET
+        uri: "http://127.0.0.1:{backend_port}/{{proxy}}"
+        requestParameters:
+          integration.request.path.proxy: method.request.path.proxy
+"""
+    )
+    config = work / "authgate.yaml"
+    config.write_text(
+        """region: us-east-1
+account_id: "123456789012"
+data_dir: data
+access_log: access.log
+log_level: WARNING
+apis:
+  - id: bench01
+    definition: openapi.yaml
+    stages:
+      - name: bench
+"""
+    )
+    return config
+
+
+_LATENCY = re.compile(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+_RPS = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def parse_wrk(name: str, output: str) -> Result:
+    rps = _RPS.search(output)
+    percentiles = {
+        m.group(1): float(m.group(2)) * _UNIT_MS[m.group(3)] for m in _LATENCY.finditer(output)
+    }
+    if rps is None or "50" not in percentiles or "99" not in percentiles:
+        raise RuntimeError(f"cannot read wrk's output for {name}:\n{output}")
+    errors = 0
+    for match in re.finditer(r"Non-2xx or 3xx responses:\s+(\d+)", output):
+        errors += int(match.group(1))
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    if socket_errors:
+        errors += sum(int(g) for g in socket_errors.groups())
+    return Result(name, float(rps.group(1)), percentiles["50"], percentiles["99"], errors)
+
+
+def run_wrk(url: str, seconds: float, connections: int, cpu: int | None) -> str:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is not installed (bench/run.sh installs it)")
+    argv = pinned(
+        cpu,
+        [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url],
+    )
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr}")
+    return done.stdout
+
+
+def measure(
+    targets: list[tuple[str, str]], args: argparse.Namespace, cpu: int | None
+) -> list[Result]:
+    """Warm each target up, then measure them in turn, `rounds` times; keep each target's
+    median run, so one noisy moment on a shared machine does not decide the ratio."""
+    for _, url in targets:
+        check_once(url)
+        if args.warmup > 0:
+            run_wrk(url, args.warmup, args.connections, cpu)
+    runs: dict[str, list[Result]] = {name: [] for name, _ in targets}
+    for round_ in range(args.rounds):
+        for name, url in targets:
+            result = parse_wrk(name, run_wrk(url, args.duration, args.connections, cpu))
+            runs[name].append(result)
+            print(
+                f"  round {round_ + 1}: {name}: {result.rps:,.0f} req/s, "
+                f"p99 {result.p99_ms:.2f} ms",
+                file=sys.stderr,
+            )
+    return [sorted(runs[name], key=lambda r: r.rps)[len(runs[name]) // 2] for name, _ in targets]
+
+
+def check_once(url: str) -> None:
+    """One plain request first, so a misconfigured target fails loudly instead of fast."""
+    host_port, _, path = url.removeprefix("http://").partition("/")
+    host, _, port = host_port.partition(":")
+    with socket.create_connection((host, int(port)), 5) as conn:
+        conn.sendall(
+            f"GET /{path} HTTP/1.1\r\nHost: {host_port}\r\nConnection: close\r\n\r\n".encode()
+        )
+        data = b""
+        conn.settimeout(5)
+        for _ in range(1000):
+            piece = conn.recv(65536)
+            if not piece:
+                break
+            data += piece
+    status = data.split(b"\r\n", 1)[0]
+    if b" 200 " not in status + b" " or not data.endswith(BODY):
+        raise RuntimeError(f"{url} did not answer with the backend's body:\n{data[:500]!r}")
+
+
+def authgate_serves() -> bool:
+    """`authgate serve` needs the HTTP/1.1 server module; without it the stand-in runs."""
+    sys.path.insert(0, str(REPO / "src"))
+    try:
+        return importlib.util.find_spec("authgate.http1.server") is not None
+    finally:
+        sys.path.pop(0)
+
+
+def start_authgate(
+    procs: Processes, work: Path, backend_port: int, standin: bool
+) -> tuple[str, str]:
+    """Start authgate (or the stand-in) on CPU 0; returns its table label and URL."""
+    port = free_port()
+    log = work / "authgate.log"
+    env_python = sys.executable
+    if standin:
+        argv = [
+            env_python,
+            str(REPO / "bench" / "standin.py"),
+            "--port",
+            str(port),
+            "--backend",
+            f"http://127.0.0.1:{backend_port}",
+        ]
+        name, path = "authgate stand-in (pool + integration)", "/data.json"
+    else:
+        config = authgate_files(work, backend_port)
+        argv = [
+            env_python,
+            "-m",
+            "authgate",
+            "serve",
+            "--config",
+            str(config),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
+        name, path = "authgate", "/bench/data.json"
+    process = procs.start("authgate", pinned(0, argv), log, work)
+    wait_for_port(port, process, "authgate", log)
+    return name, f"http://127.0.0.1:{port}{path}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per target")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="measure each target this many times (median)"
+    )
+    parser.add_argument("--strict", action="store_true", help="fail when the target is missed")
+    parser.add_argument(
+        "--standin", action="store_true", help="measure the stand-in even if authgate can serve"
+    )
+    args = parser.parse_args(argv)
+
+    nginx = find_nginx()
+    cpus = os.cpu_count() or 1
+    proxy_cpu, load_cpu = (0, 1) if cpus >= 2 else (None, None)
+    if proxy_cpu is None:
+        print("warning: fewer than 2 CPUs, running unpinned", file=sys.stderr)
+    standin = args.standin or not authgate_serves()
+
+    procs = Processes()
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with tempfile.TemporaryDirectory(prefix="authgate-bench-") as temp:
+            work = Path(temp)
+            work.chmod(0o755)
+            www = work / "www"
+            www.mkdir(mode=0o755)
+            (www / "data.json").write_bytes(BODY)
+            (www / "data.json").chmod(0o644)
+
+            backend_port = free_port()
+            backend_conf = nginx_config(
+                work,
+                "backend",
+                f"server {{ listen 127.0.0.1:{backend_port} reuseport backlog=4096; "
+                f"root {www}; location / {{ }} }}",
+            )
+            log = work / "backend.log"
+            process = procs.start(
+                "backend nginx", pinned(load_cpu, [nginx, "-c", str(backend_conf)]), log, work
+            )
+            wait_for_port(backend_port, process, "backend nginx", log)
+
+            proxy_port = free_port()
+            proxy_conf = nginx_config(
+                work,
+                "proxy",
+                f"upstream backend {{ server 127.0.0.1:{backend_port}; keepalive 64; "
+                f"keepalive_requests 100000000; }}\n"
+                f"    server {{ listen 127.0.0.1:{proxy_port} backlog=4096; location / {{ "
+                f"proxy_pass http://backend; proxy_http_version 1.1; "
+                f'proxy_set_header Connection ""; }} }}',
+            )
+            log = work / "proxy.log"
+            process = procs.start(
+                "proxy nginx", pinned(proxy_cpu, [nginx, "-c", str(proxy_conf)]), log, work
+            )
+            wait_for_port(proxy_port, process, "proxy nginx", log)
+
+            authgate_name, authgate_url = start_authgate(procs, work, backend_port, standin)
+
+            print(
+                f"wrk -c{args.connections} --latency, {args.rounds} x {args.duration:g} s per "
+                f"target after {args.warmup:g} s warm-up; proxy on CPU {proxy_cpu}, "
+                f"backend and wrk on CPU {load_cpu}",
+                file=sys.stderr,
+            )
+            targets = [
+                ("backend (direct)", f"http://127.0.0.1:{backend_port}/data.json"),
+                ("nginx proxy", f"http://127.0.0.1:{proxy_port}/data.json"),
+                (authgate_name, authgate_url),
+            ]
+            results = measure(targets, args, load_cpu)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        procs.stop_all()
+        signal.signal(signal.SIGTERM, previous)
+
+    return report(results, args.strict)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM ends the run like Ctrl-C does: through the cleanup."""
+    raise KeyboardInterrupt
+
+
+def report(results: list[Result], strict: bool) -> int:
+    width = max(len(r.name) for r in results)
+    print(f"{'target':<{width}}  {'req/s':>10}  {'p50 ms':>8}  {'p99 ms':>8}  {'errors':>6}")
+    for r in results:
+        print(
+            f"{r.name:<{width}}  {r.rps:>10,.0f}  {r.p50_ms:>8.2f}  {r.p99_ms:>8.2f}  {r.errors:>6}"
+        )
+    _, nginx, authgate = results
+    ratio = authgate.rps / nginx.rps if nginx.rps else 0.0
+    met = ratio >= TARGET_RATIO and authgate.p99_ms < TARGET_P99_MS and authgate.errors == 0
+    print(
+        f"authgate / nginx = {ratio:.2f}  (target >= {TARGET_RATIO:.2f} with p99 < "
+        f"{TARGET_P99_MS:g} ms: {'met' if met else 'MISSED'})"
+    )
+    return 1 if strict and not met else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
