@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from authgate.definition.model import EMPTY, IntegrationType
 from authgate.definition.model import Integration as IntegrationSpec
 from authgate.errors import ConfigError, IntegrationMalformed, Problem
-from authgate.gateway.exchange import Exchange
 from authgate.http1.client import UpstreamPool, UpstreamResponse, Url
 from authgate.http1.message import Body, Headers, Response, ResponseBody
 from authgate.integrations.base import Integration
@@ -36,6 +36,9 @@ from authgate.integrations.http_response import (
     compile_responses,
     mapped_headers,
 )
+
+if TYPE_CHECKING:
+    from authgate.gateway.exchange import Exchange
 
 _INTEGRATION = "x-amazon-apigateway-integration"
 _METHOD = re.compile(r"^[A-Z]+$")

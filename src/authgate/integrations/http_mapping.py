@@ -11,14 +11,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote
 
 from authgate.errors import Problem
-from authgate.gateway.exchange import Exchange
 from authgate.http1.message import Headers, Request
 
+if TYPE_CHECKING:
+    from authgate.gateway.exchange import Exchange
+
 Query = Mapping[str, str]
-Getter = Callable[[Exchange, Query], "str | None"]
+Getter = Callable[["Exchange", Query], "str | None"]
 """Reads one source value; the query argument is the decoded query string, or empty when no
 source of the method needs it."""
 
