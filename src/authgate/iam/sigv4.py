@@ -9,7 +9,9 @@ An authorizer runs the steps in the order AWS reports problems, looking the secr
     verify_signature(signed, secret)             # mismatch: AWS's text with the canonical strings
 
 `verify()` runs parse, check and verify_signature in one call. Messages follow the spec for
-execute-api; the few it does not give are marked [UNV] next to their constant.
+execute-api; the few it does not give are marked [UNV] next to their constant. One ordering
+difference: AWS reports clock skew before an unsigned host, a bad algorithm or a malformed
+credential; here parse() finds those first, as it has no clock.
 """
 
 from __future__ import annotations
