@@ -216,8 +216,11 @@ def parse_policy(
         except ValueError as exc:
             raise PolicyError([Problem("$", f"not valid JSON: {exc}")]) from None
     else:
-        raw = document
-        size = len(json.dumps(document, separators=(",", ":"), ensure_ascii=False))
+        raw = _plain(document)
+        try:
+            size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False))
+        except (TypeError, ValueError) as exc:
+            raise PolicyError([Problem("$", f"not JSON data: {exc}")]) from None
     if limit is not None and size > limit:
         problems.append(Problem("$", f"policy is {size} characters, the limit is {limit}"))
     if not isinstance(raw, Mapping):
@@ -227,6 +230,15 @@ def parse_policy(
     if problems:
         raise PolicyError(problems)
     return policy
+
+
+def _plain(node: object) -> object:
+    """Plain dicts and lists, so that any Mapping/Sequence input measures and prints as JSON."""
+    if isinstance(node, Mapping):
+        return {key: _plain(value) for key, value in node.items()}
+    if isinstance(node, list | tuple):
+        return [_plain(value) for value in node]
+    return node
 
 
 def _default_limit(kind: PolicyKind) -> int | None:
