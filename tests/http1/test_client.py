@@ -350,10 +350,12 @@ async def test_timeout_covers_a_stalled_upload(pool: UpstreamPool) -> None:
         yield b"never"
 
     async with Backend(reply()) as backend:
-        started = time.monotonic()
-        with pytest.raises(IntegrationTimeout):
-            await pool.request("POST", backend.url(), [], StreamBody(stalled, 10), timeout=0.2)
-        assert time.monotonic() - started < 1.0
+        for length in (10, 1_000_000):  # buffered, then streamed
+            started = time.monotonic()
+            body = StreamBody(stalled, length)
+            with pytest.raises(IntegrationTimeout):
+                await pool.request("POST", backend.url(), [], body, timeout=0.2)
+            assert time.monotonic() - started < 1.0
 
 
 async def test_malformed_response_is_unreachable(pool: UpstreamPool) -> None:
@@ -411,11 +413,21 @@ async def test_reused_connection_closed_with_streamed_body_is_not_retried(
     async with Backend(_closes_reused_connections()) as backend:
         response = await pool.request("GET", backend.url(), [], None, timeout=5)
         await response.read()
-        body = StreamBody(lambda: bytes_iter(b"once"), 4)
+        body = StreamBody(lambda: bytes_iter(b"on", b"ce"), None)
         with pytest.raises(IntegrationUnreachable, match="closed"):
             await pool.request("POST", backend.url(), [], body, timeout=5)
         assert body.consumed
         assert backend.connections == 1
+
+
+async def test_small_uploads_are_buffered_and_so_retried(pool: UpstreamPool) -> None:
+    async with Backend(_closes_reused_connections()) as backend:
+        response = await pool.request("GET", backend.url(), [], None, timeout=5)
+        await response.read()
+        body = StreamBody(lambda: bytes_iter(b"sm", b"all"), 5)
+        response = await pool.request("POST", backend.url(), [], body, timeout=5)
+        assert await response.read() == b"conn2"
+        assert [r.body for r in backend.requests] == [b"", b"small", b"small"]
 
 
 async def test_connection_closed_while_idle_is_not_used(pool: UpstreamPool) -> None:

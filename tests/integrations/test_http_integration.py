@@ -156,6 +156,7 @@ async def test_proxy_forwards_headers_by_the_rules(pool: UpstreamPool, backend: 
             ("TE", "trailers"),
             ("Trailer", "X-T"),
             ("Upgrade", "websocket"),
+            ("Expect", "100-continue"),
             ("Authorization", "Bearer token"),
             ("X-Forwarded-For", "198.51.100.1"),
             ("X-Forwarded-Proto", "ftp"),
@@ -182,6 +183,7 @@ async def test_proxy_forwards_headers_by_the_rules(pool: UpstreamPool, backend: 
         "trailer",
         "upgrade",
         "transfer-encoding",
+        "expect",
     ):
         assert hop not in names
     assert names.count("host") == 1

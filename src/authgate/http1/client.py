@@ -24,6 +24,8 @@ from authgate.http1.message import Body, BytesBody, Headers
 
 _TICK = 0.01
 """Resolution of head timeouts: a timeout fires at most this much late."""
+_BUFFERED_BODY = 64 * 1024
+"""Request bodies up to this size are read whole and sent with the head."""
 _HIGH_WATER = 512 * 1024
 """Response bytes buffered before the socket stops being read."""
 _LOW_WATER = 128 * 1024
@@ -459,13 +461,21 @@ class UpstreamPool:
             payload = b""
         elif isinstance(body, BytesBody):
             payload = await body.read()
+        elif body.content_length is not None and body.content_length <= _BUFFERED_BODY:
+            # Small uploads go out in the head's write and can be re-sent on a stale connection.
+            try:
+                async with asyncio.timeout_at(deadline):
+                    payload = await body.read()
+            except TimeoutError:
+                raise IntegrationTimeout(f"request body not received within {timeout:g}s") from None
         else:
             payload = b""
             stream = body
         length = len(payload) if stream is None else stream.content_length
         head = _encode_head(method, url, headers, length)
-        if stream is None and payload:
+        if payload and len(payload) <= _BUFFERED_BODY:
             head += payload
+            payload = b""
         key = (url.scheme, url.host, url.port)
         conn = self._take_idle(key)
         retried = False
@@ -481,6 +491,8 @@ class UpstreamPool:
                 assert transport is not None
                 transport.write(head)
                 if stream is None:
+                    if payload:
+                        transport.write(payload)
                     conn.sent = True
                 else:
                     sender = conn.sender = loop.create_task(_send_body(conn, stream, length))
@@ -593,7 +605,7 @@ class UpstreamPool:
 
     def _watch(self, conn: _Connection, deadline: float, loop: asyncio.AbstractEventLoop) -> int:
         """Register a head deadline: a set insert, where a timer per request costs ~10x more."""
-        slot = math.ceil(deadline / _TICK)
+        slot = max(math.ceil(deadline / _TICK), self._next_slot)
         due = self._due.get(slot)
         if due is None:
             due = self._due[slot] = set()

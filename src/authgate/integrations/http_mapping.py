@@ -41,7 +41,10 @@ HOP_BY_HOP = frozenset(
 """RFC 9110 §7.6.1 connection-specific fields, plus the legacy Proxy-Connection."""
 
 _CONNECTION_OPTIONS = frozenset({"keep-alive", "close"})
-_FORWARDED = frozenset({"host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"})
+_NOT_FORWARDED = frozenset(
+    {"host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "expect"}
+)
+"""Replaced by the proxy's own values; `Expect` was already answered to the client."""
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _NAME = re.compile(r"^[A-Za-z0-9._~\-]+$")
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
@@ -244,14 +247,14 @@ def connection_tokens(value: str | None) -> frozenset[str]:
 
 
 def proxy_request_headers(request: Request, drop_mapped: frozenset[str], authority: str) -> Headers:
-    """Client headers as a proxy forwards them: hop-by-hop, Host and X-Forwarded-* removed
-    (the caller adds its own), `Host` set to the backend's."""
+    """Client headers as a proxy forwards them: hop-by-hop, Expect, Host and X-Forwarded-*
+    removed (the caller adds its own), `Host` set to the backend's."""
     dropped = connection_tokens(request.header("connection"))
     out: Headers = [("Host", authority)]
     append = out.append
     for name, value in request.headers:
         low = name.lower()
-        if low in HOP_BY_HOP or low in _FORWARDED or low in dropped or low in drop_mapped:
+        if low in HOP_BY_HOP or low in _NOT_FORWARDED or low in dropped or low in drop_mapped:
             continue
         append((name, value))
     return out
