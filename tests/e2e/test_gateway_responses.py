@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import GatewayFactory, openapi, proxy_to
+from tests.support import GatewayFactory, free_port, http_proxy, openapi, proxy_to
 
 MOCK = {
     "x-amazon-apigateway-integration": {
@@ -25,16 +25,20 @@ MOCK = {
 @pytest.fixture
 def url(gateway: GatewayFactory) -> str:
     api = openapi(
-        {"/things": {"get": MOCK}, "/things/{id}": {"get": MOCK, "post": MOCK}},
+        {"/things": {"get": MOCK}, "/dead": {"get": http_proxy(f"http://127.0.0.1:{free_port()}/")}},
         **{"x-amazon-apigateway-gateway-responses": {
-            "DEFAULT_4XX": {
+            "DEFAULT_5XX": {
+                "statusCode": 502,
                 "responseParameters": {
                     "gatewayresponse.header.Access-Control-Allow-Origin": "'*'",
-                    "gatewayresponse.header.x-stage": "stageVariables.tier",
                 },
             },
             "MISSING_AUTHENTICATION_TOKEN": {
                 "statusCode": 404,
+                "responseParameters": {
+                    "gatewayresponse.header.x-stage": "stageVariables.tier",
+                    "gatewayresponse.header.x-asked": "method.request.header.x-ask",
+                },
                 "responseTemplates": {"application/json":
                     '{"error": $context.error.messageString, "type": "$context.error.responseType"}'},
             },
@@ -94,12 +98,17 @@ def test_non_sigv4_authorization_on_unknown_route_gets_aws_hint(url: str) -> Non
 
 
 def test_customised_gateway_responses(url: str) -> None:
-    r = httpx.get(f"{url}/restapis/custom01/prod/_user_request_/missing")
+    r = httpx.get(f"{url}/restapis/custom01/prod/_user_request_/missing", headers={"x-ask": "q"})
     assert r.status_code == 404
     assert r.json() == {"error": "Missing Authentication Token",
                         "type": "MISSING_AUTHENTICATION_TOKEN"}
-    assert r.headers["access-control-allow-origin"] == "*"
     assert r.headers["x-stage"] == "gold"
+    assert r.headers["x-asked"] == "q"
+    assert "access-control-allow-origin" not in r.headers  # the type's own entry wins whole
+    dead = httpx.get(f"{url}/restapis/custom01/prod/_user_request_/dead")
+    assert dead.status_code == 502  # DEFAULT_5XX applies to INTEGRATION_FAILURE
+    assert dead.headers["access-control-allow-origin"] == "*"
+    assert dead.json() == {"message": "Internal server error"}
 
 
 def test_body_over_10_mb_is_413(url: str) -> None:

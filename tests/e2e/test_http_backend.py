@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from authgate.http1.message import Handler, Request, Response
-from tests.support import GatewayFactory, http_proxy, openapi
+from tests.support import GatewayFactory, free_port, http_proxy, openapi
 
 
 class Recorder:
@@ -49,12 +49,6 @@ async def _chunks() -> AsyncIterator[bytes]:
 async def slow(request: Request) -> Response:
     await asyncio.sleep(2)
     return Response(200, [], b"late")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

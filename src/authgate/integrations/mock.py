@@ -9,14 +9,17 @@ at load time rather than answered wrongly.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import orjson
 
 from authgate.definition.model import Integration as IntegrationSpec
 from authgate.definition.model import IntegrationResponse
 from authgate.errors import ConfigError, Problem
-from authgate.gateway.exchange import Exchange
 from authgate.http1.message import Response
+
+if TYPE_CHECKING:
+    from authgate.gateway.exchange import Exchange
 
 _VARIABLE = re.compile(r"\$(context\.requestId|context\.stage|stageVariables\.[A-Za-z0-9_]+)")
 _DIRECTIVE = re.compile(r"[#$]")
