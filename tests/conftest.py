@@ -60,5 +60,3 @@ def backend(loop_thread: LoopThread) -> Iterator[Callable[[Handler], str]]:
     yield start
     for server in servers:
         loop_thread.run(server.shutdown(1.0))
-
-

@@ -6,17 +6,13 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import uvloop
-import yaml
 
 from authgate.app import Application
-from authgate.http1.message import Handler
-from authgate.http1.server import HttpServer
-from authgate.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -66,7 +62,10 @@ def lambda_uri(name: str) -> str:
 def proxy_to(name: str, **extra: Any) -> dict[str, Any]:
     return {
         "x-amazon-apigateway-integration": {
-            "type": "aws_proxy", "httpMethod": "POST", "uri": lambda_uri(name), **extra
+            "type": "aws_proxy",
+            "httpMethod": "POST",
+            "uri": lambda_uri(name),
+            **extra,
         }
     }
 

@@ -6,29 +6,47 @@ import json
 from pathlib import Path
 
 import httpx
-
 from tests.support import GatewayFactory, openapi, wait_for
 
-MOCK = {"x-amazon-apigateway-integration": {
-    "type": "mock", "requestTemplates": {"application/json": '{"statusCode": 200}'},
-    "responses": {"default": {"statusCode": "200",
-                              "responseTemplates": {"application/json": "{}"}}}}}
+CLF = "$context.requestId $context.httpMethod $context.path $context.status "
+CLF += "$context.responseLength"
+MOCK = {
+    "x-amazon-apigateway-integration": {
+        "type": "mock",
+        "requestTemplates": {"application/json": '{"statusCode": 200}'},
+        "responses": {
+            "default": {"statusCode": "200", "responseTemplates": {"application/json": "{}"}}
+        },
+    }
+}
 
 
 def test_json_lines_with_context_fields_and_no_credentials(
     gateway: GatewayFactory, tmp_path: Path
 ) -> None:
     running = gateway(
-        {"apis": [
-            {"id": "log01", "definition": "api.yaml", "stages": [{"name": "prod"}]},
-            {"id": "log02", "definition": "api.yaml", "stages": [{"name": "clf",
-             "access_log_format": "$context.requestId $context.httpMethod $context.path "
-                                  "$context.status $context.responseLength"}]},
-        ]},
+        {
+            "apis": [
+                {"id": "log01", "definition": "api.yaml", "stages": [{"name": "prod"}]},
+                {
+                    "id": "log02",
+                    "definition": "api.yaml",
+                    "stages": [
+                        {
+                            "name": "clf",
+                            "access_log_format": CLF,
+                        }
+                    ],
+                },
+            ]
+        },
         {"api.yaml": openapi({"/items/{id}": {"get": MOCK}})},
     )
-    secrets = {"authorization": "Bearer s3cr3t-token", "x-api-key": "key-s3cr3t-value",
-               "cookie": "session=s3cr3t-cookie"}
+    secrets = {
+        "authorization": "Bearer s3cr3t-token",
+        "x-api-key": "key-s3cr3t-value",
+        "cookie": "session=s3cr3t-cookie",
+    }
     ok = httpx.get(f"{running.url}/restapis/log01/prod/_user_request_/items/9", headers=secrets)
     missing = httpx.get(f"{running.url}/restapis/log01/prod/_user_request_/nope")
     clf = httpx.get(f"{running.url}/restapis/log02/clf/_user_request_/items/1")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -13,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import yaml
-
 from tests.support import REPO, free_port, openapi, proxy_to, wait_for
 
 DEMO = REPO / "examples" / "demo" / "authgate.yaml"
@@ -36,8 +34,9 @@ def test_validate_lists_every_problem_with_its_location(tmp_path: Path) -> None:
     definition = openapi(
         {
             "/a": {"get": {**proxy_to("Nope"), "x-amazon-apigateway-request-validator": "all"}},
-            "/b": {"get": {"x-amazon-apigateway-integration": {"type": "http_proxy",
-                                                                "uri": "ftp://x"}}},
+            "/b": {
+                "get": {"x-amazon-apigateway-integration": {"type": "http_proxy", "uri": "ftp://x"}}
+            },
         },
         **{"x-amazon-apigateway-minimum-compression-size": 10},
     )
@@ -54,8 +53,12 @@ def test_validate_lists_every_problem_with_its_location(tmp_path: Path) -> None:
 def test_validate_settings_reports_unknown_function_and_key(tmp_path: Path) -> None:
     (tmp_path / "api.yaml").write_text(yaml.safe_dump(openapi({"/a": {"get": proxy_to("Nope")}})))
     (tmp_path / "authgate.yaml").write_text(
-        yaml.safe_dump({"regoin": "us-east-1",
-                        "apis": [{"definition": "api.yaml", "stages": [{"name": "prod"}]}]})
+        yaml.safe_dump(
+            {
+                "regoin": "us-east-1",
+                "apis": [{"definition": "api.yaml", "stages": [{"name": "prod"}]}],
+            }
+        )
     )
     result = run("validate", str(tmp_path / "authgate.yaml"))
     assert result.returncode == 1
@@ -71,7 +74,9 @@ def test_serve_demo_and_shut_down_gracefully(tmp_path: Path) -> None:
     config["apis"][0]["definition"] = str(DEMO.parent / "openapi.yaml")
     config["functions"]["HelloWorld"]["handler"] = str(DEMO.parent / "handlers/hello.py:handler")
     config["functions"]["Sleepy"] = {
-        "handler": str(Path(__file__).parent / "handlers" / "behaviours.py:slow"), "timeout": 10}
+        "handler": str(Path(__file__).parent / "handlers" / "behaviours.py:slow"),
+        "timeout": 10,
+    }
     definition = yaml.safe_load((DEMO.parent / "openapi.yaml").read_text())
     definition["paths"]["/sleepy"] = {"get": proxy_to("Sleepy")}
     (tmp_path / "openapi.yaml").write_text(yaml.safe_dump(definition))
@@ -80,7 +85,9 @@ def test_serve_demo_and_shut_down_gracefully(tmp_path: Path) -> None:
     (tmp_path / "authgate.yaml").write_text(yaml.safe_dump(config))
     proc = subprocess.Popen(
         [*AUTHGATE, "serve", "--config", str(tmp_path / "authgate.yaml"), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ},
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -92,13 +99,16 @@ def test_serve_demo_and_shut_down_gracefully(tmp_path: Path) -> None:
         assert echoed.json()["path"] == "/anything"
         assert echoed.json()["body"] == "hi"
         results: list[httpx.Response] = []
-        slow = threading.Thread(target=lambda: results.append(httpx.get(f"{base}/prod/sleepy",
-                                                                        timeout=10)))
+        slow = threading.Thread(
+            target=lambda: results.append(httpx.get(f"{base}/prod/sleepy", timeout=10))
+        )
         slow.start()
         time.sleep(0.4)
         proc.send_signal(signal.SIGTERM)
         slow.join(timeout=10)
-        assert results and results[0].status_code == 200 and results[0].text == "late"
+        assert results
+        assert results[0].status_code == 200
+        assert results[0].text == "late"
         out, err = proc.communicate(timeout=15)
         assert proc.returncode == 0, err
         assert b'"path":"/prod/hello"' in out  # the access log

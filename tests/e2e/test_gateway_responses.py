@@ -9,15 +9,21 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from tests.support import GatewayFactory, free_port, http_proxy, openapi, proxy_to
 
+ERROR_TEMPLATE = '{"error": $context.error.messageString, "type": "$context.error.responseType"}'
 MOCK = {
     "x-amazon-apigateway-integration": {
         "type": "mock",
         "requestTemplates": {"application/json": '{"statusCode": 200}'},
-        "responses": {"default": {"statusCode": "200", "responseTemplates": {
-            "application/json": '{"ok": true, "id": "$context.requestId"}'}}},
+        "responses": {
+            "default": {
+                "statusCode": "200",
+                "responseTemplates": {
+                    "application/json": '{"ok": true, "id": "$context.requestId"}'
+                },
+            }
+        },
     }
 }
 
@@ -25,34 +31,43 @@ MOCK = {
 @pytest.fixture
 def url(gateway: GatewayFactory) -> str:
     api = openapi(
-        {"/things": {"get": MOCK}, "/dead": {"get": http_proxy(f"http://127.0.0.1:{free_port()}/")}},
-        **{"x-amazon-apigateway-gateway-responses": {
-            "DEFAULT_5XX": {
-                "statusCode": 502,
-                "responseParameters": {
-                    "gatewayresponse.header.Access-Control-Allow-Origin": "'*'",
+        {
+            "/things": {"get": MOCK},
+            "/dead": {"get": http_proxy(f"http://127.0.0.1:{free_port()}/")},
+        },
+        **{
+            "x-amazon-apigateway-gateway-responses": {
+                "DEFAULT_5XX": {
+                    "statusCode": 502,
+                    "responseParameters": {
+                        "gatewayresponse.header.Access-Control-Allow-Origin": "'*'",
+                    },
                 },
-            },
-            "MISSING_AUTHENTICATION_TOKEN": {
-                "statusCode": 404,
-                "responseParameters": {
-                    "gatewayresponse.header.x-stage": "stageVariables.tier",
-                    "gatewayresponse.header.x-asked": "method.request.header.x-ask",
+                "MISSING_AUTHENTICATION_TOKEN": {
+                    "statusCode": 404,
+                    "responseParameters": {
+                        "gatewayresponse.header.x-stage": "stageVariables.tier",
+                        "gatewayresponse.header.x-asked": "method.request.header.x-ask",
+                    },
+                    "responseTemplates": {"application/json": ERROR_TEMPLATE},
                 },
-                "responseTemplates": {"application/json":
-                    '{"error": $context.error.messageString, "type": "$context.error.responseType"}'},
-            },
-        }},
+            }
+        },
     )
     plain = openapi({"/ok": {"get": MOCK}, "/upload": {"post": proxy_to("Echo")}})
     handler = Path(__file__).parent / "handlers" / "behaviours.py"
     running = gateway(
-        {"functions": {"Echo": {"handler": f"{handler}:echo_event"}},
-         "apis": [
-            {"id": "custom01", "definition": "custom.yaml",
-             "stages": [{"name": "prod", "variables": {"tier": "gold"}}]},
-            {"id": "plain01", "definition": "plain.yaml", "stages": [{"name": "prod"}]},
-        ]},
+        {
+            "functions": {"Echo": {"handler": f"{handler}:echo_event"}},
+            "apis": [
+                {
+                    "id": "custom01",
+                    "definition": "custom.yaml",
+                    "stages": [{"name": "prod", "variables": {"tier": "gold"}}],
+                },
+                {"id": "plain01", "definition": "plain.yaml", "stages": [{"name": "prod"}]},
+            ],
+        },
         {"custom.yaml": api, "plain.yaml": plain},
     )
     return running.url
@@ -80,8 +95,11 @@ def test_unknown_route_or_method_is_missing_authentication_token(
 
 
 def test_unknown_api_or_stage(url: str) -> None:
-    for path in ("/restapis/nope/prod/_user_request_/ok", "/restapis/plain01/dev/_user_request_/ok",
-                 "/prod/ok"):
+    for path in (
+        "/restapis/nope/prod/_user_request_/ok",
+        "/restapis/plain01/dev/_user_request_/ok",
+        "/prod/ok",
+    ):
         r = httpx.get(f"{url}{path}")
         assert r.status_code == 403, path
         assert r.json() == {"message": "Missing Authentication Token"}
@@ -89,19 +107,24 @@ def test_unknown_api_or_stage(url: str) -> None:
 
 def test_non_sigv4_authorization_on_unknown_route_gets_aws_hint(url: str) -> None:
     token = "Bearer abc.def"
-    r = httpx.get(f"{url}/restapis/plain01/prod/_user_request_/nothing",
-                  headers={"authorization": token})
+    r = httpx.get(
+        f"{url}/restapis/plain01/prod/_user_request_/nothing", headers={"authorization": token}
+    )
     digest = base64.b64encode(hashlib.sha256(token.encode()).digest()).decode()
     assert r.status_code == 403
-    assert r.json() == {"message": "Invalid key=value pair (missing equal-sign) in Authorization "
-                        f"header (hashed with SHA-256 and encoded with Base64): '{digest}'."}
+    assert r.json() == {
+        "message": "Invalid key=value pair (missing equal-sign) in Authorization "
+        f"header (hashed with SHA-256 and encoded with Base64): '{digest}'."
+    }
 
 
 def test_customised_gateway_responses(url: str) -> None:
     r = httpx.get(f"{url}/restapis/custom01/prod/_user_request_/missing", headers={"x-ask": "q"})
     assert r.status_code == 404
-    assert r.json() == {"error": "Missing Authentication Token",
-                        "type": "MISSING_AUTHENTICATION_TOKEN"}
+    assert r.json() == {
+        "error": "Missing Authentication Token",
+        "type": "MISSING_AUTHENTICATION_TOKEN",
+    }
     assert r.headers["x-stage"] == "gold"
     assert r.headers["x-asked"] == "q"
     assert "access-control-allow-origin" not in r.headers  # the type's own entry wins whole

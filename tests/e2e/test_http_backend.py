@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import socket
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
+from tests.support import GatewayFactory, free_port, http_proxy, openapi
 
 from authgate.http1.message import Handler, Request, Response
-from tests.support import GatewayFactory, free_port, http_proxy, openapi
 
 
 class Recorder:
@@ -28,8 +27,13 @@ class Recorder:
             digest.update(chunk)
             size += len(chunk)
         self.seen.append(
-            {"method": request.method, "path": request.path, "query": request.query,
-             "headers": request.headers, "size": size}
+            {
+                "method": request.method,
+                "path": request.path,
+                "query": request.query,
+                "headers": request.headers,
+                "size": size,
+            }
         )
         if request.path.startswith("/big"):
             return Response(200, [("content-type", "application/octet-stream")], _chunks())
@@ -52,23 +56,32 @@ async def slow(request: Request) -> Response:
 
 
 @pytest.fixture
-def setup(
-    gateway: GatewayFactory, backend: Callable[[Handler], str]
-) -> tuple[str, Recorder]:
+def setup(gateway: GatewayFactory, backend: Callable[[Handler], str]) -> tuple[str, Recorder]:
     recorder = Recorder()
     base = backend(recorder)
     slow_base = backend(slow)
     dead = f"http://127.0.0.1:{free_port()}"
     paths = {
-        "/svc/{proxy+}": {"x-amazon-apigateway-any-method": http_proxy(
-            "${stageVariables.backend}/{proxy}", httpMethod="ANY",
-            requestParameters={"integration.request.path.proxy": "method.request.path.proxy"})},
+        "/svc/{proxy+}": {
+            "x-amazon-apigateway-any-method": http_proxy(
+                "${stageVariables.backend}/{proxy}",
+                httpMethod="ANY",
+                requestParameters={"integration.request.path.proxy": "method.request.path.proxy"},
+            )
+        },
         "/slow": {"get": http_proxy(f"{slow_base}/slow", timeoutInMillis=300)},
         "/dead": {"get": http_proxy(f"{dead}/x")},
     }
     running = gateway(
-        {"apis": [{"id": "web01", "definition": "api.yaml",
-                   "stages": [{"name": "prod", "variables": {"backend": base}}]}]},
+        {
+            "apis": [
+                {
+                    "id": "web01",
+                    "definition": "api.yaml",
+                    "stages": [{"name": "prod", "variables": {"backend": base}}],
+                }
+            ]
+        },
         {"api.yaml": openapi(paths)},
     )
     return running.url, recorder

@@ -13,7 +13,6 @@ from aws_lambda_powertools.utilities.data_classes import (
     APIGatewayProxyEvent,
     APIGatewayProxyEventV2,
 )
-
 from tests.support import GatewayFactory, openapi, proxy_to
 
 HANDLERS = Path(__file__).parent / "handlers"
@@ -65,8 +64,11 @@ def gw(gateway: GatewayFactory) -> str:
         {
             "functions": FUNCTIONS,
             "apis": [
-                {"id": "rest01", "definition": "rest.yaml",
-                 "stages": [{"name": "prod", "variables": {"color": "blue"}}]},
+                {
+                    "id": "rest01",
+                    "definition": "rest.yaml",
+                    "stages": [{"name": "prod", "variables": {"color": "blue"}}],
+                },
                 {"id": "http01", "definition": "http.yaml", "stages": [{"name": "$default"}]},
             ],
         },
@@ -83,8 +85,13 @@ def test_powertools_rest_resolver_runs_unchanged(gw: str) -> None:
     r = httpx.get(rest(gw, "/items/42?q=a+b"), headers={"X-Test": "yes"})
     assert r.status_code == 200
     assert r.json() == {
-        "id": "42", "q": "a b", "header": "yes", "path": "/items/42",
-        "resource": "/items/{id}", "stage": "prod", "sourceIp": "127.0.0.1",
+        "id": "42",
+        "q": "a b",
+        "header": "yes",
+        "path": "/items/42",
+        "resource": "/items/{id}",
+        "stage": "prod",
+        "sourceIp": "127.0.0.1",
     }
     assert r.headers["x-amzn-requestid"]
     created = httpx.post(rest(gw, "/items"), json={"name": "box"})
@@ -123,8 +130,9 @@ def test_rest_event_parses_with_powertools_and_carries_aws_fields(gw: str) -> No
 
 
 def test_binary_media_type_body_arrives_base64(gw: str) -> None:
-    r = httpx.post(rest(gw, "/echo/img"), content=b"\x89PNG\x00\xff",
-                   headers={"content-type": "image/png"})
+    r = httpx.post(
+        rest(gw, "/echo/img"), content=b"\x89PNG\x00\xff", headers={"content-type": "image/png"}
+    )
     event = APIGatewayProxyEvent(r.json()["event"])
     assert event.is_base64_encoded is True
     assert base64.b64decode(event.body or "") == b"\x89PNG\x00\xff"
@@ -168,8 +176,12 @@ def test_http_api_payload_2_with_powertools(gw: str) -> None:
     )
     assert r.status_code == 200
     assert r.json() == {
-        "id": "7", "routeKey": "GET /pets/{id}", "rawPath": "/pets/7",
-        "cookies": ["a=1", "b=2"], "q": "1,2", "method": "GET",
+        "id": "7",
+        "routeKey": "GET /pets/{id}",
+        "rawPath": "/pets/7",
+        "cookies": ["a=1", "b=2"],
+        "q": "1,2",
+        "method": "GET",
     }
     assert "apigw-requestid" in r.headers
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from authgate.definition.model import (
-    empty,
     GatewayResponse,
     PayloadVersion,
     Protocol,
+    empty,
 )
 
 if TYPE_CHECKING:

@@ -23,6 +23,7 @@ from authgate.gateway.exchange import Exchange
 Getter = Callable[[Exchange, int, int, float], object]
 """(exchange, status, response length, response latency ms) → value."""
 
+
 def _stage_path(ex: Exchange) -> str:
     if ex.stage is None or ex.stage.stage == "$default":
         return ex.path or ex.request.path

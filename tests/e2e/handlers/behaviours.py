@@ -10,8 +10,12 @@ def echo_event(event, context):
         "statusCode": 200,
         "headers": {"content-type": "application/json"},
         "body": json.dumps(
-            {"event": event, "remaining": context.get_remaining_time_in_millis(),
-             "function": context.function_name, "arn": context.invoked_function_arn}
+            {
+                "event": event,
+                "remaining": context.get_remaining_time_in_millis(),
+                "function": context.function_name,
+                "arn": context.invoked_function_arn,
+            }
         ),
     }
 

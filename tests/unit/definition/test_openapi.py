@@ -1,4 +1,4 @@
-"""Reading definitions: what is understood, and that everything else fails loudly with its location."""
+"""Reading definitions: what is understood, and that all else fails loudly with its location."""
 
 from __future__ import annotations
 
@@ -21,8 +21,14 @@ def doc(paths: dict[str, Any], **top: Any) -> dict[str, Any]:
 
 
 def proxy(uri: str = LAMBDA_URI, **extra: Any) -> dict[str, Any]:
-    return {"x-amazon-apigateway-integration": {"type": "aws_proxy", "httpMethod": "POST",
-                                                 "uri": uri, **extra}}
+    return {
+        "x-amazon-apigateway-integration": {
+            "type": "aws_proxy",
+            "httpMethod": "POST",
+            "uri": uri,
+            **extra,
+        }
+    }
 
 
 def problems_of(document: Any) -> list[str]:
@@ -76,8 +82,10 @@ def test_swagger2_is_read() -> None:
 
 def test_http_api_detected_by_export_marker_with_payload_2_default() -> None:
     api = parse_definition(
-        doc({"/$default": {"x-amazon-apigateway-any-method": proxy()}},
-            **{"x-amazon-apigateway-importexport-version": "1.0"}),
+        doc(
+            {"/$default": {"x-amazon-apigateway-any-method": proxy()}},
+            **{"x-amazon-apigateway-importexport-version": "1.0"},
+        ),
         api_id="a1",
         source="h.yaml",
     )
@@ -88,26 +96,45 @@ def test_http_api_detected_by_export_marker_with_payload_2_default() -> None:
 @pytest.mark.parametrize(
     ("document", "expected"),
     [
-        (doc({"/a": {"get": proxy()}}, **{"x-amazon-apigateway-policy": {}}),
-         "api.yaml:#/x-amazon-apigateway-policy: x-amazon-apigateway-policy is not supported"),
-        (doc({"/a": {"get": {**proxy(), "x-amazon-apigateway-auth": {"type": "AWS_IAM"}}}}),
-         "api.yaml:#/paths/~1a/get/x-amazon-apigateway-auth: x-amazon-apigateway-auth is not"),
-        (doc({"/a": {"get": proxy(credentials="arn:aws:iam::1:role/x")}}),
-         "integration field 'credentials' is not supported"),
-        (doc({"/a": {"get": {"x-amazon-apigateway-integration": {"type": "aws", "uri": "x"}}}}),
-         "integration type 'aws' is not supported"),
-        (doc({"/a": {"get": {"responses": {}}}}),
-         "the operation has no x-amazon-apigateway-integration"),
+        (
+            doc({"/a": {"get": proxy()}}, **{"x-amazon-apigateway-policy": {}}),
+            "api.yaml:#/x-amazon-apigateway-policy: x-amazon-apigateway-policy is not supported",
+        ),
+        (
+            doc({"/a": {"get": {**proxy(), "x-amazon-apigateway-auth": {"type": "AWS_IAM"}}}}),
+            "api.yaml:#/paths/~1a/get/x-amazon-apigateway-auth: x-amazon-apigateway-auth is not",
+        ),
+        (
+            doc({"/a": {"get": proxy(credentials="arn:aws:iam::1:role/x")}}),
+            "integration field 'credentials' is not supported",
+        ),
+        (
+            doc({"/a": {"get": {"x-amazon-apigateway-integration": {"type": "aws", "uri": "x"}}}}),
+            "integration type 'aws' is not supported",
+        ),
+        (
+            doc({"/a": {"get": {"responses": {}}}}),
+            "the operation has no x-amazon-apigateway-integration",
+        ),
         (doc({"/a/{p+}/b": {"get": proxy()}}), "greedy {name+} parameter must be the last"),
         (doc({"/a": {"get": proxy(timeoutInMillis=40_000)}}), "from 50 to 29000"),
-        (doc({"/a": {"get": proxy()}}, security=[{"sigv4": []}]),
-         "security requirements (authorizers, API keys) is not supported"),
-        (doc({"/a": {"get": proxy()}},
-             **{"x-amazon-apigateway-gateway-responses": {"NOPE": {}}}),
-         "unknown gateway response type 'NOPE'"),
-        (doc({"/a": {"get": proxy()}},
-             **{"x-amazon-apigateway-gateway-responses": {"REQUEST_TOO_LARGE": {}}}),
-         "REQUEST_TOO_LARGE cannot be customised"),
+        (
+            doc({"/a": {"get": proxy()}}, security=[{"sigv4": []}]),
+            "security requirements (authorizers, API keys) is not supported",
+        ),
+        (
+            doc(
+                {"/a": {"get": proxy()}}, **{"x-amazon-apigateway-gateway-responses": {"NOPE": {}}}
+            ),
+            "unknown gateway response type 'NOPE'",
+        ),
+        (
+            doc(
+                {"/a": {"get": proxy()}},
+                **{"x-amazon-apigateway-gateway-responses": {"REQUEST_TOO_LARGE": {}}},
+            ),
+            "REQUEST_TOO_LARGE cannot be customised",
+        ),
         (doc({"/$default": {"get": proxy()}}), "the $default route exists only in HTTP APIs"),
         ({"openapi": "3.1.0", "paths": {}}, "expected `openapi: 3.0.x`"),
         ([], "must be a YAML or JSON object"),

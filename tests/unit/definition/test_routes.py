@@ -34,12 +34,19 @@ def mock(tag: str) -> dict[str, Any]:
     return {"x-amazon-apigateway-integration": {"type": "http_proxy", "uri": f"http://h/{tag}"}}
 
 
-def build(paths: dict[str, Any], protocol: Protocol = Protocol.REST, **variables: str) -> StageRoutes:
+def build(
+    paths: dict[str, Any], protocol: Protocol = Protocol.REST, **variables: str
+) -> StageRoutes:
     document = {"openapi": "3.0.1", "paths": paths}
     api = parse_definition(document, api_id="a1", source="t", protocol=protocol)
     return compile_stage(
-        api, Stage("prod", variables), account_id="123456789012", region="us-east-1",
-        deployment_id="d1", make_integration=named, source="t",
+        api,
+        Stage("prod", variables),
+        account_id="123456789012",
+        region="us-east-1",
+        deployment_id="d1",
+        make_integration=named,
+        source="t",
     )
 
 
@@ -80,7 +87,9 @@ def test_rest_precedence(method: str, path: str, tag: str, params: dict[str, str
     assert dict(match.path_parameters) == params
 
 
-@pytest.mark.parametrize(("method", "path"), [("PUT", "/items"), ("DELETE", "/items/1"), ("POST", "/x")])
+@pytest.mark.parametrize(
+    ("method", "path"), [("PUT", "/items"), ("DELETE", "/items/1"), ("POST", "/x")]
+)
 def test_rest_known_path_with_undeclared_verb_is_not_found(method: str, path: str) -> None:
     assert REST.match(method, path) is None
 
@@ -97,7 +106,9 @@ def test_http_api_chooses_by_verb_then_default_route() -> None:
     get = routes.match("GET", "/pets/1")
     post = routes.match("POST", "/pets/1")
     other = routes.match("GET", "/nothing")
-    assert get is not None and post is not None and other is not None
+    assert get is not None
+    assert post is not None
+    assert other is not None
     assert isinstance(get.method.integration, Named)
     assert get.method.integration.uri == "http://h/get-pet"
     assert get.method.route_key == "GET /pets/{id}"
@@ -109,12 +120,21 @@ def test_http_api_chooses_by_verb_then_default_route() -> None:
 
 def test_stage_variables_are_substituted_at_compile_time() -> None:
     routes = build(
-        {"/a": {"get": {"x-amazon-apigateway-integration": {
-            "type": "http_proxy", "uri": "${stageVariables.backend}/a"}}}},
+        {
+            "/a": {
+                "get": {
+                    "x-amazon-apigateway-integration": {
+                        "type": "http_proxy",
+                        "uri": "${stageVariables.backend}/a",
+                    }
+                }
+            }
+        },
         backend="http://127.0.0.1:9",
     )
     match = routes.match("GET", "/a")
-    assert match is not None and isinstance(match.method.integration, Named)
+    assert match is not None
+    assert isinstance(match.method.integration, Named)
     assert match.method.integration.uri == "http://127.0.0.1:9/a"
 
 
@@ -122,8 +142,14 @@ def test_undefined_stage_variable_and_conflicting_params_fail_to_compile() -> No
     with pytest.raises(ConfigError) as caught:
         build(
             {
-                "/a": {"get": {"x-amazon-apigateway-integration": {
-                    "type": "http_proxy", "uri": "${stageVariables.nope}/a"}}},
+                "/a": {
+                    "get": {
+                        "x-amazon-apigateway-integration": {
+                            "type": "http_proxy",
+                            "uri": "${stageVariables.nope}/a",
+                        }
+                    }
+                },
                 "/b/{x}": {"get": mock("x")},
                 "/b/{y}/c": {"get": mock("y")},
             }
