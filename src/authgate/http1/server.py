@@ -326,7 +326,9 @@ class _Connection(asyncio.Protocol):
         self._fail_bodies(ClientDisconnected("the client closed the connection"))
         task = self.task
         if task is not None:
-            task.cancel()
+            # One loop turn later: a handler waiting on the body sees ClientDisconnected
+            # first; whatever it does next (an upstream call, say) is cancelled.
+            self._loop.call_soon(task.cancel)
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -494,6 +496,7 @@ class _Connection(asyncio.Protocol):
                     pos += _SLICE
         finally:
             self._feeding = False
+        self._dispatch()
         if self._transport_paused and (self._discard or not self._paused):
             self._resume()
 
@@ -625,7 +628,9 @@ class _Connection(asyncio.Protocol):
     # Serving requests: one task each, strictly in order.
 
     def _dispatch(self) -> None:
-        if self.task is not None or not self._queue or self._lost:
+        # While the parser runs, a queued request stays in the queue: if the rest of the
+        # same bytes turn out to be bad, it can still be answered without the handler.
+        if self.task is not None or not self._queue or self._lost or self._feeding:
             return
         request, keep_alive, answer = self._queue.popleft()
         if self._paused & _P_QUEUE and len(self._queue) < self._limits.max_pipelined:
