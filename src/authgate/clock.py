@@ -8,13 +8,25 @@ from typing import Protocol
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+_last_time: tuple[int, str] = (-1, "")
+
+
 def request_time(epoch: float) -> str:
-    """API Gateway's `requestTime` (`04/Mar/2020:19:15:17 +0000`), locale-free."""
-    t = time.gmtime(epoch)
-    return (
+    """API Gateway's `requestTime` (`04/Mar/2020:19:15:17 +0000`), locale-free.
+
+    Formatted once per second: every request in that second shares the string.
+    """
+    global _last_time
+    second = int(epoch)
+    if _last_time[0] == second:
+        return _last_time[1]
+    t = time.gmtime(second)
+    text = (
         f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year:04d}:"
         f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
     )
+    _last_time = (second, text)
+    return text
 
 
 class Clock(Protocol):

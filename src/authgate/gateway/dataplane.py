@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import random
 import time
 from collections.abc import AsyncIterable, AsyncIterator
 
@@ -19,13 +20,15 @@ from authgate.observability.metrics import GatewayMetrics
 _NOT_FOUND = Rejection(ResponseType.MISSING_AUTHENTICATION_TOKEN, reason="no route")
 
 
+_ids = random.Random(os.urandom(32))  # noqa: S311 - request ids are not secrets
+
+
 def new_ids() -> tuple[str, str, str]:
-    """Request id (UUID form), extended request id and X-Ray-style trace id, from one read."""
-    raw = os.urandom(32)
-    h = raw[:16].hex()
-    request_id = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[raw[16] & 3]}{h[17:20]}-{h[20:]}"
-    extended = base64.b64encode(raw[16:27]).decode()
-    trace = f"Root=1-{int(time.time()):08x}-{raw[20:32].hex()}"
+    """Request id (UUID 4 form), extended request id and X-Ray-style trace id."""
+    h = f"{_ids.getrandbits(128):032x}"
+    request_id = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+    extended = base64.b64encode(_ids.getrandbits(88).to_bytes(11, "big")).decode()
+    trace = f"Root=1-{int(time.time()):08x}-{_ids.getrandbits(96):024x}"
     return request_id, extended, trace
 
 

@@ -65,23 +65,28 @@ VARIABLES: dict[str, Getter] = {
     ),
 }
 
-DEFAULT_FIELDS = (
-    # (JSON key, $context variable)
-    ("requestId", "requestId"),
-    ("ip", "ip"),
-    ("requestTime", "requestTime"),
-    ("httpMethod", "httpMethod"),
-    ("resourcePath", "resourcePath"),
-    ("path", "path"),
-    ("status", "status"),
-    ("protocol", "protocol"),
-    ("responseLength", "responseLength"),
-    ("integrationLatency", "integrationLatency"),
-    ("responseLatency", "responseLatency"),
-    ("apiId", "apiId"),
-    ("stage", "stage"),
-    ("errorType", "error.responseType"),
-)
+
+def _render_default(ex: Exchange, status: int, length: int, latency: float) -> bytes:
+    """The default line, written out by hand: it is on every request's path."""
+    method, stage = ex.method, ex.stage
+    record = {
+        "requestId": ex.request_id,
+        "ip": ex.source_ip,
+        "requestTime": request_time(ex.received_at),
+        "httpMethod": ex.request.method,
+        "resourcePath": method.resource_path if method else None,
+        "path": _stage_path(ex),
+        "status": status,
+        "protocol": "HTTP/1.1" if ex.request.http_version == "1.1" else "HTTP/1.0",
+        "responseLength": length,
+        "integrationLatency": ex.integration_latency_ms,
+        "responseLatency": latency,
+        "apiId": stage.api_id if stage else None,
+        "stage": stage.stage if stage else None,
+        "errorType": ex.error_type,
+    }
+    return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+
 
 _VARIABLE = re.compile(r"\$context\.([A-Za-z][A-Za-z0-9.]*[A-Za-z0-9])")
 
@@ -113,10 +118,7 @@ class LineFormat:
 
     def render(self, ex: Exchange, status: int, length: int, latency: float) -> bytes:
         if self._parts is None:
-            record = {
-                key: VARIABLES[name](ex, status, length, latency) for key, name in DEFAULT_FIELDS
-            }
-            return orjson.dumps(record) + b"\n"
+            return _render_default(ex, status, length, latency)
         out: list[str] = []
         for part in self._parts:
             if isinstance(part, str):
