@@ -209,6 +209,8 @@ class _Connection(asyncio.Protocol):
         "_head_raw",
         "_head_sent",
         "_headers",
+        "_host",
+        "_hosts",
         "_in_head",
         "_keep_alive",
         "_length",
@@ -254,6 +256,8 @@ class _Connection(asyncio.Protocol):
         self._length: int | None = None
         self._te: bytes | None = None
         self._expect: bytes | None = None
+        self._host = b""
+        self._hosts = 0
         self._keep_alive = False
         self._head_cb = 0
         self._head_raw = 0
@@ -310,7 +314,17 @@ class _Connection(asyncio.Protocol):
         if stash is not None:  # only if a transport delivers after pause_reading()
             self._stash = bytes(stash) + data
             return
-        self._feed(data)
+        if len(data) > _SLICE or self._paused:
+            self._feed(data)
+            return
+        self._feeding = True  # the common case of _feed(), without its loop
+        try:
+            self._feed_slice(data)
+        finally:
+            self._feeding = False
+        self._dispatch()
+        if self._transport_paused and (self._discard or not self._paused):
+            self._resume()
 
     def eof_received(self) -> bool | None:
         # A client that shuts its sending side is gone as far as HTTP/1.1 is concerned: the
@@ -351,6 +365,7 @@ class _Connection(asyncio.Protocol):
         self._length = None
         self._te = None
         self._expect = None
+        self._hosts = 0
         self._head_cb = 0
         self._head_raw = 0
         self._arm_read(self._loop.time() + self._limits.head_timeout, _R_HEAD)
@@ -383,21 +398,75 @@ class _Connection(asyncio.Protocol):
         elif n == 17:
             if name.lower() == b"transfer-encoding":
                 self._te = value
-        elif n == 6 and name.lower() == b"expect":
-            self._expect = value
+        elif n == 6:
+            if name.lower() == b"expect":
+                self._expect = value
+        elif n == 4 and name.lower() == b"host":
+            self._host = value
+            self._hosts += 1
         self._headers.append((name.decode("latin-1"), value.decode("latin-1")))
 
     def on_headers_complete(self) -> None:
         self._in_head = False
         parser = self._parser
-        limits = self._limits
         version = parser.get_http_version()
         if version != "1.1" and version != "1.0":
             self._refuse_head(_BAD_VERSION)
             raise _Halt
         raw_method = parser.get_method()
         method = _METHODS.get(raw_method) or raw_method.decode("ascii")
+        hosts = self._hosts
+        if hosts != 1 and (hosts or version == "1.1"):
+            # RFC 9112 3.2: exactly one Host in HTTP/1.1, at most one before. Routing by
+            # host must never have to pick between two.
+            self._refuse_head(_BAD_REQUEST)
+            raise _Halt
+        if self._url[:1] != b"/" and not self._target_agrees(method):
+            self._refuse_head(_BAD_REQUEST)
+            raise _Halt
         keep_alive = parser.should_keep_alive()
+        if (
+            self._te is None
+            and not self._length
+            and self._expect is None
+            and not parser.should_upgrade()
+        ):
+            # The common case, kept short: no body, nothing to negotiate.
+            path, query = wire.split_target(self._url)
+            request = Request(
+                method,
+                path,
+                query,
+                self._headers,
+                _EMPTY_BODY,
+                self._client,
+                self._sockname,
+                version,
+            )
+            item: _Item = (request, keep_alive, None)
+            self._keep_alive = keep_alive
+            self._parsing = item
+            queue = self._queue
+            queue.append(item)
+            self._read_deadline = 0.0
+            self._read_kind = 0
+            if len(queue) >= self._limits.max_pipelined:
+                self._pause(_P_QUEUE)
+            return  # dispatched when the parser is done with these bytes (see _dispatch)
+        self._head_with_more(method, version, keep_alive)
+
+    def _target_agrees(self, method: str) -> bool:
+        """An absolute-form target names a host: it must be the Host header's."""
+        url = self._url
+        if url == b"*" or method == "CONNECT":
+            return True
+        authority = wire.target_authority(url)
+        return authority is not None and authority.lower() == self._host.lower()
+
+    def _head_with_more(self, method: str, version: str, keep_alive: bool) -> None:
+        """A head with a body, an expectation or an upgrade request."""
+        parser = self._parser
+        limits = self._limits
         length = self._length
         te = self._te
         if te is not None and (version == "1.0" or te.strip().lower() != b"chunked"):
@@ -447,7 +516,6 @@ class _Connection(asyncio.Protocol):
             self._disarm_read()
         if len(self._queue) >= limits.max_pipelined:
             self._pause(_P_QUEUE)
-        self._dispatch()
 
     def on_body(self, data: bytes) -> None:
         body = self._body
@@ -649,6 +717,8 @@ class _Connection(asyncio.Protocol):
             if answer is None and request is not None:
                 try:
                     answer = await self._handler(request)
+                    if not isinstance(answer, Response):
+                        raise TypeError(f"handler returned {type(answer).__name__}, not Response")
                 except BodyTooLarge:
                     answer = server.too_large
                 except MalformedBody:

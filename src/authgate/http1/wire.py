@@ -60,46 +60,40 @@ def date_line() -> bytes:
     return _date_line
 
 
-class Framing:
-    """What the handler's headers said about framing, read while they are encoded."""
-
-    __slots__ = ("content_length", "has_date", "has_server")
-
-    def __init__(self) -> None:
-        self.content_length: int | None = None
-        self.has_date = False
-        self.has_server = False
+_NOTABLE_NAME_SIZES = frozenset({4, 6, 10, 14, 17})
+"""Lengths of date, server, connection, content-length, transfer-encoding."""
 
 
-def encode_headers(headers: Headers, framing: Framing) -> bytes:
-    """The handler's header lines, minus the hop-by-hop framing headers the server owns.
+def encode_headers(headers: Headers) -> tuple[bytes, int, bool, bool]:
+    """(the handler's header lines, its content-length or -1, whether it set date, server).
 
-    Raises ValueError for a CR or LF inside a name or value (response splitting) and for a
-    content-length that is not a plain decimal; UnicodeEncodeError for non-latin-1 text.
+    Hop-by-hop framing headers are dropped: the server owns framing. Raises ValueError for a
+    CR or LF inside a name or value (response splitting) and for a content-length that is not
+    one plain decimal; UnicodeEncodeError for text that is not latin-1.
     """
     parts: list[str] = []
     append = parts.append
     count = 0
+    length = -1
+    has_date = has_server = False
     for name, value in headers:
-        size = len(name)
         # Only five names need a look; comparing lengths first spares a lower() per header.
-        if size in (4, 6, 10, 14, 17):
+        if len(name) in _NOTABLE_NAME_SIZES:
             low = name.lower()
             if low == "content-length":
                 if not value.isdigit() or not value.isascii():
                     raise ValueError(f"invalid content-length {value!r}")
-                length = int(value)
-                if framing.content_length is not None and framing.content_length != length:
-                    raise ValueError("conflicting content-length headers")
-                if framing.content_length is not None:
+                if length >= 0:
+                    if int(value) != length:
+                        raise ValueError("conflicting content-length headers")
                     continue
-                framing.content_length = length
-            elif low in ("transfer-encoding", "connection"):
+                length = int(value)
+            elif low == "transfer-encoding" or low == "connection":
                 continue
             elif low == "date":
-                framing.has_date = True
+                has_date = True
             elif low == "server":
-                framing.has_server = True
+                has_server = True
         append(name)
         append(": ")
         append(value)
@@ -109,7 +103,7 @@ def encode_headers(headers: Headers, framing: Framing) -> bytes:
     # Each line owns exactly one CR and one LF; any extra one came from a name or a value.
     if text.count("\n") != count or text.count("\r") != count:
         raise ValueError("CR or LF inside a response header")
-    return text.encode("latin-1")
+    return text.encode("latin-1"), length, has_date, has_server
 
 
 def encode_response(
@@ -124,31 +118,29 @@ def encode_response(
     """
     status = response.status
     body = response.body
-    framing = Framing()
-    parts = [status_line(status), b"", encode_headers(response.headers, framing)]
-    if not framing.has_date:
-        parts[1] = date_line()
-    if server_line and not framing.has_server:
+    lines, length, has_date, has_server = encode_headers(response.headers)
+    parts = [_STATUS_LINES.get(status) or status_line(status), date_line(), lines]
+    if has_date:
+        parts[1] = b""
+    if server_line and not has_server:
         parts.append(server_line)
-    length = framing.content_length
-    bodyless = status in NO_BODY_STATUSES
+    mode = SEND_NOTHING
     inline = b""
     if isinstance(body, bytes):
-        mode = SEND_NOTHING
-        if not bodyless:
-            if length is None:
+        if status not in NO_BODY_STATUSES:
+            if length < 0:
                 if body or not head_only:
                     parts.append(b"content-length: %d\r\n" % len(body))
             elif length != len(body) and not head_only:
                 raise ValueError(f"content-length {length} but a body of {len(body)} bytes")
-            if not head_only and body:
+            if body and not head_only:
                 if len(body) <= _INLINE_BODY:
                     inline = body
                 else:
                     mode = SEND_BYTES
-    elif bodyless or head_only:
-        mode = SEND_NOTHING
-    elif length is not None:
+    elif status in NO_BODY_STATUSES or head_only:
+        pass
+    elif length >= 0:
         mode = SEND_COUNTED
     elif http10:
         mode = SEND_UNTIL_CLOSE
@@ -163,7 +155,20 @@ def encode_response(
     parts.append(b"\r\n")
     if inline:
         parts.append(inline)
-    return b"".join(parts), mode, keep_alive, -1 if length is None else length
+    return b"".join(parts), mode, keep_alive, length
+
+
+def target_authority(target: bytes) -> bytes | None:
+    """The host[:port] of an absolute-form target (`http://host:port/p`), else None."""
+    scheme, sep, rest = target.partition(b"://")
+    if not sep or scheme.lower() not in (b"http", b"https"):
+        return None
+    end = len(rest)
+    for mark in (b"/", b"?"):
+        at = rest.find(mark)
+        if 0 <= at < end:
+            end = at
+    return rest[:end]
 
 
 def split_target(target: bytes) -> tuple[str, str]:

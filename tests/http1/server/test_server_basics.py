@@ -60,9 +60,36 @@ async def test_simple_get(serve: Serve, connect: Connect) -> None:
 async def test_absolute_form_target_routes_by_path(serve: Serve, connect: Connect) -> None:
     _, address = await serve(echo)
     client = await connect(address)
-    reply = await client.request(get("http://example.com:8080/p/q?r=1"))
+    reply = await client.request(
+        b"GET http://Example.com:8080/p/q?r=1 HTTP/1.1\r\nHost: example.com:8080\r\n\r\n"
+    )
     assert reply.body.decode().splitlines()[0] == "GET /p/q ?r=1 HTTP/1.1"
     client.close()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"GET http://other.example/p HTTP/1.1\r\nHost: example.com\r\n\r\n",
+        b"GET / HTTP/1.1\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n",
+        b"GET / HTTP/1.0\r\nHost: a.example\r\nHost: a.example\r\n\r\n",
+    ],
+    ids=["target-names-another-host", "no-host", "two-hosts", "two-hosts-http10"],
+)
+async def test_ambiguous_host_is_refused(serve: Serve, connect: Connect, data: bytes) -> None:
+    _, address = await serve(echo)
+    client = await connect(address)
+    reply = await client.request(data)
+    assert reply.status == 400
+    assert await client.closed()
+
+
+async def test_http10_needs_no_host(serve: Serve, connect: Connect) -> None:
+    _, address = await serve(echo)
+    client = await connect(address)
+    reply = await client.request(b"GET /old HTTP/1.0\r\n\r\n")
+    assert reply.status == 200
 
 
 async def test_keep_alive_reuses_the_connection(serve: Serve, connect: Connect) -> None:
