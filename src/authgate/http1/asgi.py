@@ -34,7 +34,6 @@ AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 logger = logging.getLogger("authgate.http")
 
-_ASGI = {"version": "3.0", "spec_version": "2.3"}
 _DISCONNECT: Message = {"type": "http.disconnect"}
 
 
@@ -54,15 +53,20 @@ class AsgiHandler:
         """What the app's lifespan put in its state; each request gets a shallow copy."""
         self.root_path = root_path
         self.queue_size = queue_size
+        self._running: set[asyncio.Task[None]] = set()
+        """App tasks, held strongly: one may outlive its request (background work)."""
 
     async def __call__(self, request: Request) -> Response:
         loop = asyncio.get_running_loop()
         exchange = _Exchange(request.body, loop, self.queue_size)
         task = loop.create_task(self._run(self._scope(request), exchange))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
         exchange.task = task
         try:
             await exchange.started
         except BaseException:
+            exchange.abandoned = True
             task.cancel()
             raise
         error = exchange.app_error
@@ -77,7 +81,7 @@ class AsgiHandler:
         path = request.path
         scope: Scope = {
             "type": "http",
-            "asgi": _ASGI,
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
             "http_version": request.http_version,
             "method": request.method,
             "scheme": request.scheme,
@@ -100,7 +104,7 @@ class AsgiHandler:
         try:
             await self.app(scope, exchange.receive, exchange.send)
         except asyncio.CancelledError:
-            exchange.app_ended(None)
+            exchange.app_ended(RuntimeError("the ASGI app was cancelled"))
             raise
         except Exception as exc:
             exchange.app_ended(exc)
@@ -169,6 +173,8 @@ class _Exchange:
         self.complete = False
         self.gone = False
         self.app_error: BaseException | None = None
+        self.abandoned = False
+        """The handler stopped waiting (it was cancelled): nobody reads `started` any more."""
         self._body_iter: AsyncIterator[bytes] | None = None
         self._body_left = body.content_length
         self._body_done = False
@@ -231,7 +237,9 @@ class _Exchange:
 
     def app_ended(self, error: BaseException | None) -> None:
         self.app_error = error
-        if not self.started.done():
+        if self.abandoned:
+            self.chunks.close()
+        elif not self.started.done():
             self.started.set_exception(
                 error or RuntimeError("ASGI app returned without starting a response")
             )

@@ -665,7 +665,7 @@ class _Connection(asyncio.Protocol):
             self._transport_paused = False
             self._transport.resume_reading()
         body = self._body
-        if body is not None and not body.expect_continue:
+        if body is not None and not body.expect_continue and not self._discard:
             self._arm_read(self._loop.time() + self._limits.body_timeout, _R_BODY)
 
     def body_started(self, body: StreamBody) -> None:
@@ -681,7 +681,8 @@ class _Connection(asyncio.Protocol):
             self._arm_read(self._loop.time() + self._limits.body_timeout, _R_BODY)
 
     def body_drained(self, body: StreamBody) -> None:
-        if self._paused & _P_BODY and (self._body is not body or body.buffered < LOW_WATER):
+        # Only the body being received can have paused reading (see on_body).
+        if self._paused & _P_BODY and self._body is body and body.buffered < LOW_WATER:
             self._unpause(_P_BODY)
 
     def _fail_bodies(self, error: BaseException) -> None:

@@ -19,6 +19,7 @@ from tests.http1.server.conftest import Connect, Serve
 from tests.http1.server.raw import get
 
 from authgate.http1.asgi import AsgiHandler, Message, Receive, Scope, Send, lifespan
+from authgate.http1.server import Limits
 
 MB = 1024 * 1024
 
@@ -233,3 +234,39 @@ async def test_app_that_never_answers_is_a_500(
         reply = await client.get(f"http://{host}:{port}/")
     assert reply.status_code == 500
     assert "without starting a response" in caplog.text
+
+
+async def test_body_over_the_limit_is_the_servers_413_not_a_500(
+    serve: Serve, connect: Connect
+) -> None:
+    demo = Demo()
+    _, address = await serve(AsgiHandler(demo.app), Limits(max_body_bytes=1000))
+    client = await connect(address)
+    await client.send(b"POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n")
+    await asyncio.sleep(0.05)  # the app is reading by now
+    await client.send((b"200\r\n" + b"u" * 512 + b"\r\n") * 3 + b"0\r\n\r\n")
+    reply = await client.reply()
+    assert reply.status == 413
+    assert reply.body == b"HTTP content length exceeded 1000 bytes."
+
+
+async def test_app_reading_a_body_hears_the_client_leave(serve: Serve, connect: Connect) -> None:
+    heard: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                heard.set_result(message)
+                return
+            if not message["more_body"]:
+                break
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body"})
+
+    _, address = await serve(AsgiHandler(app))
+    client = await connect(address)
+    await client.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nsome")
+    await asyncio.sleep(0.05)
+    await client.aclose()
+    assert (await asyncio.wait_for(heard, 5)) == {"type": "http.disconnect"}
