@@ -597,3 +597,17 @@ async def test_body_too_large_from_the_reader_becomes_the_too_large_answer(
     assert len(raised) == 1
     assert isinstance(raised[0], BodyTooLarge)
     assert raised[0].limit == 10
+
+
+async def test_header_bytes_are_decoded_as_latin_1(serve: Serve, connect: Connect) -> None:
+    seen: list[str | None] = []
+
+    async def handler(request: Request) -> Response:
+        seen.append(request.header("x-name"))
+        return Response(200, [("x-echo", request.header("x-name") or "")])
+
+    _, address = await serve(handler)
+    client = await connect(address)
+    reply = await client.request(b"GET / HTTP/1.1\r\nHost: t\r\nX-Name: caf\xe9\r\n\r\n")
+    assert seen == ["caf\u00e9"]
+    assert reply.header("x-echo") == "caf\u00e9"  # and encoded back the same way

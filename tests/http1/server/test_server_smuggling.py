@@ -170,3 +170,26 @@ async def test_oversized_trailers_are_refused(serve: Serve, connect: Connect) ->
     assert reply.status == 431
     assert await client.closed()
     assert handler.calls == []
+
+
+async def test_endless_chunk_extension_is_refused(serve: Serve, connect: Connect) -> None:
+    """llhttp skips chunk extensions without a callback; the bytes still count."""
+    handler = Recorder()
+    _, address = await serve(handler, Limits(max_head_bytes=4096))
+    client = await connect(address)
+    await client.send(HEAD + b"Transfer-Encoding: chunked\r\n\r\n5;x=")
+    status = None
+    for _ in range(100):
+        try:
+            await client.send(b"e" * 4096)
+        except ConnectionError:
+            break
+        try:
+            status = (await client.head(within=0.01)).status
+        except TimeoutError:
+            continue
+        break
+    if status is None:
+        status = (await client.head()).status
+    assert status == 400
+    assert handler.calls in ([], ["/"])  # the handler may have started: it got MalformedBody
