@@ -1,0 +1,1 @@
+"""Secrets at rest, constant-time comparison and random identifiers."""

@@ -1,0 +1,1 @@
+"""Where state lives: storage Protocols (`base`) and their backends (`sql`, ...)."""

@@ -1,0 +1,1 @@
+"""Records in SQL through SQLAlchemy Core: one schema for SQLite and PostgreSQL."""

@@ -1,0 +1,145 @@
+"""The tables, one schema for SQLite and PostgreSQL.
+
+Names are unique through a lower-cased `name_key` column (IAM names are case-insensitive);
+managed policies are also found by ARN.
+References use ON DELETE RESTRICT so the database itself refuses to orphan a key, policy or
+membership even if two writers race; only temporary credentials go with their role or user.
+Each user owns at most N access keys through a unique (user, slot) pair.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from authgate.iam.model import PrincipalKind
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = 32
+NAME = 128
+PATH = 512
+ARN = 2048
+
+
+def _entity(name: str, *extra: Column[object], arn_unique: bool = False) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("id", String(ID), primary_key=True),
+        Column("name", String(NAME), nullable=False),
+        Column("name_key", String(NAME), nullable=False, unique=True),
+        Column("path", String(PATH), nullable=False),
+        Column("arn", String(ARN), nullable=False, unique=arn_unique),
+        Column("created", Float, nullable=False),
+        *extra,
+    )
+
+
+users = _entity("iam_users", Column("tags", Text, nullable=False, default="[]"))
+groups = _entity("iam_groups")
+roles = _entity(
+    "iam_roles",
+    Column("trust_policy", Text, nullable=False),
+    Column("max_session_duration", Integer, nullable=False),
+    Column("description", Text, nullable=False, default=""),
+)
+managed_policies = _entity(
+    "iam_managed_policies",
+    Column("document", Text, nullable=False),
+    Column("default_version_id", String(16), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    arn_unique=True,
+)
+
+group_members = Table(
+    "iam_group_members",
+    metadata,
+    Column("group_id", String(ID), ForeignKey(groups.c.id, ondelete="RESTRICT"), nullable=False),
+    Column("user_id", String(ID), ForeignKey(users.c.id, ondelete="RESTRICT"), nullable=False),
+    PrimaryKeyConstraint("group_id", "user_id"),
+    Index(None, "user_id"),
+)
+
+_OWNERS = {PrincipalKind.USER: users, PrincipalKind.GROUP: groups, PrincipalKind.ROLE: roles}
+
+
+def _inline(kind: PrincipalKind) -> Table:
+    owner = _OWNERS[kind]
+    return Table(
+        f"iam_{kind.value}_policies",
+        metadata,
+        Column("owner_id", String(ID), ForeignKey(owner.c.id, ondelete="RESTRICT"), nullable=False),
+        Column("name", String(NAME), nullable=False),
+        Column("document", Text, nullable=False),
+        PrimaryKeyConstraint("owner_id", "name"),
+    )
+
+
+def _attachments(kind: PrincipalKind) -> Table:
+    owner = _OWNERS[kind]
+    return Table(
+        f"iam_{kind.value}_attachments",
+        metadata,
+        Column("owner_id", String(ID), ForeignKey(owner.c.id, ondelete="RESTRICT"), nullable=False),
+        Column(
+            "policy_id",
+            String(ID),
+            ForeignKey(managed_policies.c.id, ondelete="RESTRICT"),
+            nullable=False,
+        ),
+        PrimaryKeyConstraint("owner_id", "policy_id"),
+        Index(None, "policy_id"),
+    )
+
+
+inline_policies = {kind: _inline(kind) for kind in PrincipalKind}
+attachments = {kind: _attachments(kind) for kind in PrincipalKind}
+
+access_keys = Table(
+    "iam_access_keys",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("user_id", String(ID), ForeignKey(users.c.id, ondelete="RESTRICT"), nullable=False),
+    Column("slot", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created", Float, nullable=False),
+    Column("secret", LargeBinary, nullable=False),
+    UniqueConstraint("user_id", "slot"),
+)
+
+temporary_credentials = Table(
+    "iam_temporary_credentials",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("user_id", String(ID), ForeignKey(users.c.id, ondelete="CASCADE"), nullable=True),
+    Column("role_id", String(ID), ForeignKey(roles.c.id, ondelete="CASCADE"), nullable=True),
+    Column("session_name", String(NAME), nullable=False),
+    Column("secret", LargeBinary, nullable=False),
+    Column("token_sha256", String(64), nullable=False),
+    Column("created", Float, nullable=False),
+    Column("expiration", Float, nullable=False),
+    Column("session_policy", Text, nullable=True),
+    Index(None, "expiration"),
+    Index(None, "user_id"),
+    Index(None, "role_id"),
+)
