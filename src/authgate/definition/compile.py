@@ -13,17 +13,26 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from authgate.definition.model import Integration as IntegrationSpec
-from authgate.definition.model import RestApi, Stage
+from authgate.definition.model import Method, RestApi, Stage
 from authgate.definition.openapi import DEFAULT_ROUTE, pointer, resource_id
 from authgate.definition.routes import MethodPlan, ResourceNode, StagePlan, StageRoutes
 from authgate.errors import ConfigError, Problem
 
 if TYPE_CHECKING:
+    from authgate.gateway.steps.base import Step
     from authgate.integrations.base import Integration
 
 IntegrationFactory = Callable[[IntegrationSpec, str, StagePlan, str], "Integration"]
 """(spec, uri with stage variables substituted, stage, location) → a ready Integration.
 Raises ConfigError for a spec it cannot serve."""
+
+StepFactory = Callable[[RestApi, Method, StagePlan, str], "tuple[Step, ...]"]
+"""(api, method, stage, location) → the method's pipeline steps, in order."""
+
+
+def no_steps(api: RestApi, method: Method, stage: StagePlan, where: str) -> tuple[Step, ...]:
+    return ()
+
 
 _STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
 
@@ -51,6 +60,7 @@ def compile_stage(
     region: str,
     deployment_id: str,
     make_integration: IntegrationFactory,
+    make_steps: StepFactory = no_steps,
     source: str,
 ) -> StageRoutes:
     plan = StagePlan(
@@ -78,6 +88,7 @@ def compile_stage(
             )
             try:
                 integration = make_integration(method.integration, uri, plan, where)
+                steps = make_steps(api, method, plan, where)
             except ConfigError as exc:
                 problems.extend(exc.problems)
                 continue
@@ -89,6 +100,7 @@ def compile_stage(
                 integration=integration,
                 payload_version=method.integration.payload_format_version,
                 operation_name=method.operation_name,
+                steps=steps,
             )
         if resource.path == DEFAULT_ROUTE:
             default_route.update(methods)

@@ -12,6 +12,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Literal
 
+from authgate.policy.evaluate import AuthorizationType
+
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
@@ -73,6 +75,7 @@ class Method:
     """Upper-case verb, or `ANY` for x-amazon-apigateway-any-method."""
     integration: Integration
     operation_name: str | None = None
+    authorization: AuthorizationType = AuthorizationType.NONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +105,11 @@ class RestApi:
     resources: tuple[Resource, ...]
     binary_media_types: tuple[str, ...] = ()
     gateway_responses: Mapping[str, GatewayResponse] = field(default_factory=empty)
-    minimum_compression_size: int | None = None
+    policy: str | None = None
+    """The resource policy (x-amazon-apigateway-policy), as JSON text."""
+    endpoint_type: str = "REGIONAL"
+    """REGIONAL, EDGE or PRIVATE (x-amazon-apigateway-endpoint-configuration)."""
+    vpc_endpoint_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ a problem naming it: an API that silently lost a security setting would be worse
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -25,6 +26,7 @@ from authgate.definition.model import (
     RestApi,
 )
 from authgate.errors import ConfigError, Problem
+from authgate.policy.evaluate import AuthorizationType
 
 EXT = "x-amazon-apigateway-"
 VERBS = ("get", "put", "post", "delete", "options", "head", "patch")
@@ -36,7 +38,11 @@ _TOP_EXTENSIONS = {
     f"{EXT}binary-media-types",
     f"{EXT}gateway-responses",
     f"{EXT}importexport-version",
+    f"{EXT}policy",
+    f"{EXT}endpoint-configuration",
 }
+_OPERATION_EXTENSIONS = {f"{EXT}integration", f"{EXT}auth"}
+_ENDPOINT_TYPES = {"REGIONAL", "EDGE", "PRIVATE"}
 _INTEGRATION_FIELDS = {
     "type",
     "uri",
@@ -108,6 +114,8 @@ class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
         self.problems: list[Problem] = []
+        self.schemes: dict[str, AuthorizationType] = {}
+        self.default_auth = AuthorizationType.NONE
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(Problem(f"{self.source}:{where}", message))
@@ -131,23 +139,25 @@ class _Parser:
         if protocol is None:
             is_http = f"{EXT}importexport-version" in doc
             protocol = Protocol.HTTP if is_http else Protocol.REST
-        self._check_security(doc.get("security"), pointer("security"))
         components = doc.get("components") if version.startswith("3") else None
-        schemes = (
+        raw_schemes = (
             components.get("securitySchemes") if isinstance(components, dict) else None
         ) or doc.get("securityDefinitions")
-        if schemes:
-            where = (
-                pointer("components", "securitySchemes")
-                if components
-                else pointer("securityDefinitions")
-            )
-            self.unsupported(where, "security schemes (authorizers, API keys)")
+        schemes_at = (
+            pointer("components", "securitySchemes")
+            if version.startswith("3")
+            else pointer("securityDefinitions")
+        )
+        self.schemes = self._security_schemes(raw_schemes, schemes_at)
+        default_auth = self._authorization(doc.get("security"), pointer("security"))
+        self.default_auth = default_auth or AuthorizationType.NONE
         info = doc.get("info")
         name = str(info.get("title") or api_id) if isinstance(info, dict) else api_id
         resources = self._paths(doc.get("paths"), protocol)
         binary = self._binary_media_types(doc.get(f"{EXT}binary-media-types"))
         responses = self._gateway_responses(doc.get(f"{EXT}gateway-responses"), protocol)
+        policy = self._policy(doc.get(f"{EXT}policy"), protocol)
+        endpoint_type, vpces = self._endpoint(doc, version)
         return RestApi(
             id=api_id,
             name=name,
@@ -155,11 +165,109 @@ class _Parser:
             resources=resources,
             binary_media_types=binary,
             gateway_responses=responses,
+            policy=policy,
+            endpoint_type=endpoint_type,
+            vpc_endpoint_ids=vpces,
         )
 
-    def _check_security(self, security: object, where: str) -> None:
-        if isinstance(security, list) and any(bool(req) for req in security):
-            self.unsupported(where, "security requirements (authorizers, API keys)")
+    # -- security ---------------------------------------------------------------------------
+
+    def _security_schemes(self, raw: object, where: str) -> dict[str, AuthorizationType]:
+        """Scheme name → what it means; only the kinds authgate implements are accepted."""
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            self.problem(where, "must be an object of security schemes")
+            return {}
+        schemes: dict[str, AuthorizationType] = {}
+        for name, scheme in raw.items():
+            at = f"{where}/{name}"
+            if not isinstance(scheme, dict):
+                self.problem(at, "must be an object")
+                continue
+            authtype = str(scheme.get(f"{EXT}authtype", "")).lower()
+            if authtype == "awssigv4":
+                if scheme.get("type") != "apiKey" or str(scheme.get("name", "")).lower() != (
+                    "authorization"
+                ):
+                    self.problem(
+                        at, "a SigV4 scheme is `type: apiKey, name: Authorization, in: header`"
+                    )
+                    continue
+                schemes[str(name)] = AuthorizationType.AWS_IAM
+            elif f"{EXT}authorizer" in scheme:
+                self.unsupported(f"{at}/{EXT}authorizer", f"{EXT}authorizer")
+            elif (
+                scheme.get("type") == "apiKey"
+                and str(scheme.get("name", "")).lower() == "x-api-key"
+            ):
+                self.unsupported(at, "API keys (x-api-key)")
+            else:
+                self.unsupported(at, f"security scheme {name!r}")
+        return schemes
+
+    def _authorization(self, security: object, where: str) -> AuthorizationType | None:
+        """None when absent (inherit); NONE for an empty list."""
+        if security is None:
+            return None
+        if not isinstance(security, list):
+            self.problem(where, "must be a list of security requirements")
+            return None
+        found: list[AuthorizationType] = []
+        for i, requirement in enumerate(security):
+            if not isinstance(requirement, dict):
+                self.problem(f"{where}/{i}", "must be an object")
+                continue
+            for name in requirement:
+                kind = self.schemes.get(str(name))
+                if kind is None:
+                    self.problem(f"{where}/{i}/{name}", f"no usable security scheme named {name!r}")
+                else:
+                    found.append(kind)
+        if len(set(found)) > 1:
+            self.problem(where, "a method has one authorizer; alternatives are not supported")
+        return found[0] if found else AuthorizationType.NONE
+
+    def _policy(self, raw: object, protocol: Protocol) -> str | None:
+        where = pointer(f"{EXT}policy")
+        if raw is None:
+            return None
+        if protocol is Protocol.HTTP:
+            self.problem(where, "HTTP APIs do not support resource policies")
+            return None
+        if isinstance(raw, str):
+            return raw
+        if isinstance(raw, dict):
+            return json.dumps(raw)
+        self.problem(where, "must be a policy document (object or JSON text)")
+        return None
+
+    def _endpoint(self, doc: dict[str, Any], version: str) -> tuple[str, tuple[str, ...]]:
+        key = f"{EXT}endpoint-configuration"
+        raw: object = doc.get(key)
+        where = pointer(key)
+        servers = doc.get("servers")
+        if version.startswith("3") and isinstance(servers, list):
+            for i, server in enumerate(servers):
+                if isinstance(server, dict) and key in server:
+                    raw, where = server[key], pointer("servers", str(i), key)
+        if raw is None:
+            return "REGIONAL", ()
+        if not isinstance(raw, dict):
+            self.problem(where, "must be an object")
+            return "REGIONAL", ()
+        for field_name in raw:
+            if field_name not in {"types", "vpcEndpointIds"}:
+                self.unsupported(f"{where}/{field_name}", f"endpoint configuration {field_name!r}")
+        types = raw.get("types", ["REGIONAL"])
+        if not isinstance(types, list) or len(types) != 1 or types[0] not in _ENDPOINT_TYPES:
+            self.problem(f"{where}/types", "must be one of [REGIONAL], [EDGE], [PRIVATE]")
+            return "REGIONAL", ()
+        vpces = raw.get("vpcEndpointIds", [])
+        if not isinstance(vpces, list) or not all(isinstance(v, str) for v in vpces):
+            self.problem(f"{where}/vpcEndpointIds", "must be a list of VPC endpoint ids")
+            vpces = []
+        return str(types[0]), tuple(vpces)
 
     # -- paths ------------------------------------------------------------------------------
 
@@ -182,7 +290,7 @@ class _Parser:
                     verb = "ANY" if key == ANY_METHOD else key.upper()
                     method = self._operation(op, op_where, protocol)
                     if method is not None:
-                        methods[verb] = Method(verb, method[0], method[1])
+                        methods[verb] = Method(verb, *method)
                 elif key.startswith(EXT):
                     self.unsupported(op_where, key)
                 elif key == "trace":
@@ -221,14 +329,21 @@ class _Parser:
 
     def _operation(
         self, op: object, where: str, protocol: Protocol
-    ) -> tuple[Integration, str | None] | None:
+    ) -> tuple[Integration, str | None, AuthorizationType] | None:
         if not isinstance(op, dict):
             self.problem(where, "an operation must be an object")
             return None
         for key in op:
-            if key.startswith(EXT) and key != f"{EXT}integration":
+            if key.startswith(EXT) and key not in _OPERATION_EXTENSIONS:
                 self.unsupported(f"{where}/{key}", key)
-        self._check_security(op.get("security"), f"{where}/security")
+        auth = self._authorization(op.get("security"), f"{where}/security")
+        explicit = op.get(f"{EXT}auth")
+        if explicit is not None:
+            kind = explicit.get("type") if isinstance(explicit, dict) else None
+            if kind not in (AuthorizationType.NONE, AuthorizationType.AWS_IAM):
+                self.unsupported(f"{where}/{EXT}auth", f"{EXT}auth type {kind!r}")
+            else:
+                auth = AuthorizationType(kind)
         raw = op.get(f"{EXT}integration")
         if raw is None:
             self.problem(where, f"the operation has no {EXT}integration")
@@ -237,7 +352,11 @@ class _Parser:
         if integration is None:
             return None
         operation_id = op.get("operationId")
-        return integration, str(operation_id) if operation_id else None
+        return (
+            integration,
+            str(operation_id) if operation_id else None,
+            auth if auth is not None else self.default_auth,
+        )
 
     # -- integrations -----------------------------------------------------------------------
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from authgate.definition.model import empty
 from authgate.definition.routes import MethodPlan, StagePlan
 from authgate.http1.message import Request
+
+if TYPE_CHECKING:
+    from authgate.authorizers.base import Principal
+    from authgate.policy import ContextValue
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,12 @@ class Exchange:
     identity: dict[str, object | None] = field(default_factory=dict)
     """Extra `requestContext.identity` fields (apiKey, accessKey, userArn, ...)."""
     trail: list[TrailEntry] = field(default_factory=list)
+    principal: Principal | None = None
+    """Who the authenticate step found the caller to be; None for anonymous callers."""
+    context_keys: dict[str, ContextValue] = field(default_factory=dict)
+    """Condition keys about the request (aws:SourceIp, aws:CurrentTime, ...), set by screen."""
+    endpoint: tuple[str, str] | None = None
+    """(VPC id, VPC endpoint id) when the request came in on a private listener."""
     integration_latency_ms: int | None = None
     error_type: str | None = None
     """The gateway response type when the gateway answered itself (for logs)."""
@@ -47,3 +58,13 @@ class Exchange:
 
     def record(self, step: str, outcome: str, detail: str = "") -> None:
         self.trail.append(TrailEntry(step, outcome, detail))
+
+    @property
+    def method_arn(self) -> str:
+        """`arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/VERB/PATH` of this very request."""
+        stage = self.stage
+        assert stage is not None, "the method ARN exists once the stage is known"
+        return (
+            f"arn:aws:execute-api:{stage.region}:{stage.account_id}:{stage.api_id}/"
+            f"{stage.stage}/{self.request.method}/{self.path[1:]}"
+        )

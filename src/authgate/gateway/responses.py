@@ -121,6 +121,8 @@ class Rejection:
     """Overrides the default status (Lambda proxy failures are 502, not the type's 504)."""
     message_key: str = "message"
     """`Message` for policy denials, as AWS spells it there."""
+    error_type: str | None = None
+    """Overrides the type's x-amzn-ErrorType (SigV4 failures name their own)."""
     reason: str = ""
     """Why, for logs and `explain` only; never sent."""
 
@@ -152,8 +154,9 @@ def render(rejection: Rejection, exchange: Exchange) -> Response:
     exchange.error_message = message
     status = rejection.status or rtype.status
     headers = [*standard_headers(exchange, protocol), ("content-type", "application/json")]
-    if rtype.error_type is not None:
-        headers.append(("x-amzn-ErrorType", rtype.error_type))
+    error_type = rejection.error_type or rtype.error_type
+    if error_type is not None:
+        headers.append(("x-amzn-ErrorType", error_type))
     custom = _customisation(stage, rtype, status)
     if custom is None:
         return Response(status, headers, orjson.dumps({rejection.message_key: message}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -97,12 +98,12 @@ def test_http_api_detected_by_export_marker_with_payload_2_default() -> None:
     ("document", "expected"),
     [
         (
-            doc({"/a": {"get": proxy()}}, **{"x-amazon-apigateway-policy": {}}),
-            "api.yaml:#/x-amazon-apigateway-policy: x-amazon-apigateway-policy is not supported",
+            doc({"/a": {"get": proxy()}}, **{"x-amazon-apigateway-api-key-source": "HEADER"}),
+            "api.yaml:#/x-amazon-apigateway-api-key-source: x-amazon-apigateway-api-key-source is not",
         ),
         (
-            doc({"/a": {"get": {**proxy(), "x-amazon-apigateway-auth": {"type": "AWS_IAM"}}}}),
-            "api.yaml:#/paths/~1a/get/x-amazon-apigateway-auth: x-amazon-apigateway-auth is not",
+            doc({"/a": {"get": {**proxy(), "x-amazon-apigateway-auth": {"type": "CUSTOM"}}}}),
+            "api.yaml:#/paths/~1a/get/x-amazon-apigateway-auth: x-amazon-apigateway-auth type 'CUSTOM'",
         ),
         (
             doc({"/a": {"get": proxy(credentials="arn:aws:iam::1:role/x")}}),
@@ -120,7 +121,7 @@ def test_http_api_detected_by_export_marker_with_payload_2_default() -> None:
         (doc({"/a": {"get": proxy(timeoutInMillis=40_000)}}), "from 50 to 29000"),
         (
             doc({"/a": {"get": proxy()}}, security=[{"sigv4": []}]),
-            "security requirements (authorizers, API keys) is not supported",
+            "#/security/0/sigv4: no usable security scheme named 'sigv4'",
         ),
         (
             doc(
@@ -156,3 +157,98 @@ def test_all_problems_are_reported_together() -> None:
         )
     )
     assert len(found) == 3, found
+
+
+SIGV4_SCHEME = {
+    "sigv4": {
+        "type": "apiKey",
+        "name": "Authorization",
+        "in": "header",
+        "x-amazon-apigateway-authtype": "awsSigv4",
+    }
+}
+
+
+def test_sigv4_security_scheme_makes_methods_aws_iam() -> None:
+    api = parse_definition(
+        doc(
+            {
+                "/private": {"get": {**proxy(), "security": [{"sigv4": []}]}},
+                "/open": {"get": {**proxy(), "security": []}},
+                "/default": {"get": proxy()},
+                "/by-extension": {
+                    "get": {**proxy(), "x-amazon-apigateway-auth": {"type": "AWS_IAM"}}
+                },
+            },
+            components={"securitySchemes": SIGV4_SCHEME},
+        ),
+        api_id="a1",
+        source="api.yaml",
+    )
+    auth = {r.path: r.methods["GET"].authorization.value for r in api.resources}
+    assert auth == {
+        "/private": "AWS_IAM",
+        "/open": "NONE",
+        "/default": "NONE",
+        "/by-extension": "AWS_IAM",
+    }
+
+
+def test_document_level_security_applies_unless_overridden() -> None:
+    api = parse_definition(
+        doc(
+            {"/a": {"get": proxy()}, "/b": {"get": {**proxy(), "security": []}}},
+            components={"securitySchemes": SIGV4_SCHEME},
+            security=[{"sigv4": []}],
+        ),
+        api_id="a1",
+        source="api.yaml",
+    )
+    auth = {r.path: r.methods["GET"].authorization.value for r in api.resources}
+    assert auth == {"/a": "AWS_IAM", "/b": "NONE"}
+
+
+def test_resource_policy_and_private_endpoint_are_read() -> None:
+    policy = {"Version": "2012-10-17", "Statement": []}
+    api = parse_definition(
+        doc(
+            {"/a": {"get": proxy()}},
+            servers=[
+                {
+                    "url": "https://x",
+                    "x-amazon-apigateway-endpoint-configuration": {
+                        "types": ["PRIVATE"],
+                        "vpcEndpointIds": ["vpce-1"],
+                    },
+                }
+            ],
+            **{"x-amazon-apigateway-policy": policy},
+        ),
+        api_id="a1",
+        source="api.yaml",
+    )
+    assert api.policy is not None
+    assert json.loads(api.policy) == policy
+    assert api.endpoint_type == "PRIVATE"
+    assert api.vpc_endpoint_ids == ("vpce-1",)
+
+
+def test_authorizer_and_api_key_schemes_are_not_supported_yet() -> None:
+    found = problems_of(
+        doc(
+            {"/a": {"get": proxy()}},
+            components={
+                "securitySchemes": {
+                    "lambda": {
+                        "type": "apiKey",
+                        "name": "Authorization",
+                        "in": "header",
+                        "x-amazon-apigateway-authorizer": {"type": "token"},
+                    },
+                    "key": {"type": "apiKey", "name": "x-api-key", "in": "header"},
+                }
+            },
+        )
+    )
+    assert any("x-amazon-apigateway-authorizer is not supported" in p for p in found)
+    assert any("API keys (x-api-key) is not supported" in p for p in found)

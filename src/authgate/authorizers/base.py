@@ -1,0 +1,66 @@
+"""The Authorizer contract: prove who the caller is, in one of three answers.
+
+An authorizer states *who* the caller is and which policies came with them; it never decides
+whether they may call the method (the authorize step does) and never writes a response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from authgate.definition.model import empty
+
+if TYPE_CHECKING:
+    from authgate.gateway.exchange import Exchange
+    from authgate.gateway.responses import Rejection
+    from authgate.policy import ContextValue, Policy
+    from authgate.policy import Principal as PolicyPrincipal
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller and what came with them."""
+
+    subject: str
+    """The caller's ARN (IAM) or principal id (custom authorizers) or `sub` (tokens)."""
+    kind: str
+    """The authorizer type that authenticated it (`AWS_IAM`, ...)."""
+    policy_principal: PolicyPrincipal
+    """How policies see the caller (ARN, account, type)."""
+    policies: tuple[Policy, ...] = ()
+    """Identity policies to evaluate for this caller."""
+    context_keys: Mapping[str, ContextValue] = field(default_factory=empty)
+    """Condition keys the caller contributes (aws:username, aws:userid, ...)."""
+    identity: Mapping[str, object | None] = field(default_factory=empty)
+    """`requestContext.identity` fields for Lambda events."""
+    usage_identifier_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NotApplicable:
+    """No credential of this kind is present."""
+
+
+@dataclass(frozen=True, slots=True)
+class Denied:
+    rejection: Rejection
+    reason: str
+    """Internal reason code, for logs, metrics and explain; never sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    principal: Principal
+
+
+Verdict = NotApplicable | Denied | Authenticated
+
+NOT_APPLICABLE = NotApplicable()
+
+
+class Authorizer(Protocol):
+    kind: ClassVar[str]
+
+    async def authenticate(self, exchange: Exchange) -> Verdict: ...

@@ -1,0 +1,76 @@
+"""Choose each method's pipeline steps once, when a deployment is compiled.
+
+A method runs only the steps it needs: a public route without a resource policy runs none,
+an IAM route screens, authenticates and authorizes. The order is always the pipeline's.
+"""
+
+from __future__ import annotations
+
+from authgate.authorizers.base import Authorizer
+from authgate.definition.model import Method, RestApi
+from authgate.definition.routes import StagePlan
+from authgate.errors import ConfigError, Problem
+from authgate.gateway.steps.authenticate import AuthenticateStep
+from authgate.gateway.steps.authorize import AuthorizeStep
+from authgate.gateway.steps.base import Step, in_order
+from authgate.gateway.steps.screen import ScreenStep
+from authgate.policy import (
+    ApiScope,
+    AuthorizationType,
+    Policy,
+    PolicyError,
+    PolicyKind,
+    parse_policy,
+)
+
+
+class MethodSteps:
+    """The StepFactory handed to `compile_stage`."""
+
+    def __init__(self, authorizers: dict[AuthorizationType, Authorizer]) -> None:
+        self._authorizers = authorizers
+        self._policies: dict[tuple[str, str], Policy | None] = {}
+
+    def resource_policy(self, api: RestApi, stage: StagePlan, where: str) -> Policy | None:
+        """The API's resource policy, parsed once per API with its shorthand expanded."""
+        key = (api.id, api.policy or "")
+        if key not in self._policies:
+            policy = None
+            if api.policy is not None:
+                scope = ApiScope(stage.region, stage.account_id, api.id)
+                try:
+                    policy = parse_policy(
+                        api.policy, kind=PolicyKind.RESOURCE, name="resource policy", scope=scope
+                    )
+                except PolicyError as exc:
+                    location = where.split(":#", 1)[0] + ":#/x-amazon-apigateway-policy"
+                    raise ConfigError(
+                        [Problem(f"{location}/{p.location}", p.message) for p in exc.problems]
+                    ) from None
+            self._policies[key] = policy
+        return self._policies[key]
+
+    def __call__(
+        self, api: RestApi, method: Method, stage: StagePlan, where: str
+    ) -> tuple[Step, ...]:
+        policy = self.resource_policy(api, stage, where)
+        private = api.vpc_endpoint_ids if api.endpoint_type == "PRIVATE" else None
+        authorization = method.authorization
+        steps: list[Step] = []
+        if policy is not None or private is not None or authorization is not AuthorizationType.NONE:
+            steps.append(ScreenStep(policy, private_endpoints=private))
+        if authorization is not AuthorizationType.NONE:
+            authorizer = self._authorizers.get(authorization)
+            if authorizer is None:
+                raise ConfigError([Problem(where, f"no authorizer for {authorization.value}")])
+            steps.append(AuthenticateStep(authorizer))
+        if policy is not None or private is not None or authorization is not AuthorizationType.NONE:
+            steps.append(
+                AuthorizeStep(
+                    authorization,
+                    policy,
+                    account=stage.account_id,
+                    private_api=private is not None,
+                )
+            )
+        return in_order(steps)

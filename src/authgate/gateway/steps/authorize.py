@@ -1,0 +1,69 @@
+"""Authorize: the resource policy and the caller's policies, combined as AWS combines them."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from authgate.gateway.exchange import Exchange
+from authgate.gateway.responses import Rejection, ResponseType
+from authgate.gateway.steps.screen import INVOKE, denial_message
+from authgate.policy import (
+    ANONYMOUS,
+    AuthorizationType,
+    ContextKeys,
+    MethodPolicies,
+    Policy,
+    PolicyKind,
+    RequestContext,
+    evaluate,
+)
+
+_SIDE = {PolicyKind.RESOURCE: "resource-based", PolicyKind.IDENTITY: "identity-based"}
+
+
+class AuthorizeStep:
+    name: ClassVar[str] = "authorize"
+
+    def __init__(
+        self,
+        authorization: AuthorizationType,
+        resource_policy: Policy | None,
+        *,
+        account: str,
+        private_api: bool = False,
+    ) -> None:
+        self._authorization = authorization
+        self._policy = resource_policy
+        self._account = account
+        self._private = private_api
+
+    async def __call__(self, exchange: Exchange) -> Rejection | None:
+        principal = exchange.principal
+        keys = dict(exchange.context_keys)
+        if principal is not None:
+            keys.update(principal.context_keys)
+        arn = exchange.method_arn
+        request = RequestContext(
+            INVOKE, arn, principal.policy_principal if principal else ANONYMOUS, ContextKeys(keys)
+        )
+        policies = MethodPolicies(
+            self._authorization,
+            identity=principal.policies if principal else (),
+            resource=self._policy,
+            resource_account=self._account,
+            private_api=self._private,
+        )
+        decision = evaluate(request, policies)
+        exchange.record("authorize", decision.effect, decision.reason)
+        if decision.allowed:
+            return None
+        explicit = decision.effect == "Deny"
+        kind = decision.deciding.kind if decision.deciding else decision.missing_allow
+        side = _SIDE.get(kind or PolicyKind.RESOURCE, "resource-based")
+        caller = principal.subject if principal else "anonymous"
+        return Rejection(
+            ResponseType.ACCESS_DENIED,
+            denial_message(caller, arn, explicit=explicit, side=side),
+            message_key="Message",
+            reason=decision.reason,
+        )
