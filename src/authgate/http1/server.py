@@ -26,15 +26,15 @@ from authgate.http1 import wire
 from authgate.http1.body import HIGH_WATER, LOW_WATER, StreamBody
 from authgate.http1.message import (
     BodyIncomplete,
+    BodyTimeout,
     BodyTooLarge,
+    ClientDisconnected,
     EmptyBody,
     Handler,
     MalformedBody,
     Request,
     Response,
 )
-from authgate.http1.message import BodyTimeout as BodyTimeout
-from authgate.http1.message import ClientDisconnected as ClientDisconnected
 
 logger = logging.getLogger("authgate.http")
 
@@ -538,8 +538,7 @@ class _Connection(asyncio.Protocol):
             body.finish()
             if self._paused & _P_BODY:
                 self._unpause(_P_BODY)
-        if self._read_kind != _R_IDLE:
-            self._disarm_read()
+        self._disarm_read()  # until the next head begins, or the response is written
         if not self._keep_alive:
             # Nothing after a last request is parsed (llhttp would refuse it anyway).
             self._discard = _D_QUIET

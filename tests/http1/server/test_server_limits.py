@@ -200,10 +200,10 @@ async def test_stalled_body_times_out(serve: Serve, connect: Connect) -> None:
 
 
 async def test_a_slowly_flowing_body_does_not_time_out(serve: Serve, connect: Connect) -> None:
-    _, address = await serve(Recorder(), Limits(body_timeout=0.2))
+    _, address = await serve(Recorder(), Limits(body_timeout=0.5))
     client = await connect(address)
     await client.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\n\r\n")
-    for _ in range(6):  # 0.6 s in all, never 0.2 s without a byte
+    for _ in range(6):  # 0.6 s in all, longer than the timeout, but never a 0.5 s gap
         await asyncio.sleep(0.1)
         await client.send(b"x")
     assert (await client.reply()).body == b"ok 6"
