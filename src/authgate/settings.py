@@ -6,6 +6,7 @@ security setting that quietly does nothing.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -75,6 +76,17 @@ class EchoBackend:
 
 
 @dataclass(frozen=True, slots=True)
+class VpcEndpoint:
+    """An extra listener that stands for a VPC interface endpoint: PRIVATE APIs answer only
+    here, and requests carry aws:SourceVpc / aws:SourceVpce."""
+
+    host: str
+    port: int
+    vpc: str
+    vpce: str
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     base_dir: Path
     source: str
@@ -90,6 +102,9 @@ class Settings:
     """Where access-log lines go: `-` for standard output, or a file path."""
     log_level: str = "INFO"
     echo_backend: EchoBackend | None = None
+    trusted_proxies: tuple[str, ...] = ()
+    """CIDRs of proxies whose X-Forwarded-For is believed; from anyone else it is ignored."""
+    endpoints: tuple[VpcEndpoint, ...] = ()
 
 
 class _Reader:
@@ -191,6 +206,8 @@ def parse_settings(raw: object, base_dir: Path, source: str = "authgate.yaml") -
             r.integer(echo_raw.get("port"), "#/echo_backend/port", 9000, 0, 65535),
         )
     access_log = r.text(top.get("access_log"), "#/access_log", "-")
+    trusted = _trusted_proxies(r, top.get("trusted_proxies", []))
+    endpoints = _endpoints(r, top.get("endpoints", []))
     settings = Settings(
         base_dir=base_dir,
         source=source,
@@ -205,6 +222,8 @@ def parse_settings(raw: object, base_dir: Path, source: str = "authgate.yaml") -
         access_log=access_log if access_log == "-" else str(base_dir / access_log),
         log_level=log_level,
         echo_backend=echo,
+        trusted_proxies=trusted,
+        endpoints=endpoints,
     )
     if r.problems:
         raise ConfigError(r.problems)
@@ -296,3 +315,41 @@ def _stages(r: _Reader, raw: object, api_where: str) -> tuple[StageSettings, ...
             )
         )
     return tuple(stages)
+
+
+def _trusted_proxies(r: _Reader, raw: object) -> tuple[str, ...]:
+    if not isinstance(raw, list):
+        r.problem("#/trusted_proxies", "must be a list of addresses or CIDRs")
+        return ()
+    out: list[str] = []
+    for i, item in enumerate(raw):
+        try:
+            out.append(str(ipaddress.ip_network(str(item), strict=False)))
+        except ValueError:
+            r.problem(f"#/trusted_proxies/{i}", f"{item!r} is not an IP address or CIDR")
+    return tuple(out)
+
+
+def _endpoints(r: _Reader, raw: object) -> tuple[VpcEndpoint, ...]:
+    if not isinstance(raw, list):
+        r.problem("#/endpoints", "must be a list of VPC endpoint listeners")
+        return ()
+    out: list[VpcEndpoint] = []
+    for i, item in enumerate(raw):
+        where = f"#/endpoints/{i}"
+        body = r.mapping(item, where, {"host", "port", "vpc", "vpce"})
+        vpc = r.text(body.get("vpc"), f"{where}/vpc", "")
+        vpce = r.text(body.get("vpce"), f"{where}/vpce", "")
+        if not vpc.startswith("vpc-"):
+            r.problem(f"{where}/vpc", "a VPC id such as vpc-0abc")
+        if not vpce.startswith("vpce-"):
+            r.problem(f"{where}/vpce", "a VPC endpoint id such as vpce-0123")
+        out.append(
+            VpcEndpoint(
+                r.text(body.get("host"), f"{where}/host", "127.0.0.1"),
+                r.integer(body.get("port"), f"{where}/port", 0, 0, 65535),
+                vpc,
+                vpce,
+            )
+        )
+    return tuple(out)

@@ -10,6 +10,8 @@ import time
 from collections.abc import AsyncIterable, AsyncIterator
 
 from authgate.gateway import pipeline
+from authgate.gateway.client_address import ClientAddress
+from authgate.gateway.decisions import DecisionLog
 from authgate.gateway.exchange import Exchange
 from authgate.gateway.responses import Rejection, ResponseType, render, standard_headers
 from authgate.gateway.routing import Router
@@ -47,10 +49,19 @@ def _unknown_route(request: Request) -> Rejection:
 
 
 class DataPlane:
-    def __init__(self, router: Router, access_log: AccessLog, metrics: GatewayMetrics) -> None:
+    def __init__(
+        self,
+        router: Router,
+        access_log: AccessLog,
+        metrics: GatewayMetrics,
+        client_address: ClientAddress | None = None,
+        decisions: DecisionLog | None = None,
+    ) -> None:
         self.router = router
         self.access_log = access_log
         self.metrics = metrics
+        self.client_address = client_address or ClientAddress(())
+        self.decisions = decisions or DecisionLog()
         self._formats: dict[tuple[str, str], LineFormat | None] = {}
         self.swap(router)
 
@@ -64,7 +75,8 @@ class DataPlane:
         }
         self.router = router
 
-    async def __call__(self, request: Request) -> Response:
+    async def __call__(self, request: Request, endpoint: tuple[str, str] | None = None) -> Response:
+        """Answer one request; `endpoint` is (VPC id, VPC endpoint id) on a private listener."""
         request_id, extended, trace = new_ids()
         exchange = Exchange(
             request=request,
@@ -73,7 +85,8 @@ class DataPlane:
             trace_id=trace,
             received_at=time.time(),
             started=time.monotonic(),
-            source_ip=request.client[0],
+            source_ip=self.client_address(request),
+            endpoint=endpoint,
         )
         target = self.router.resolve(request.header("host"), request.path)
         if target is None:
@@ -118,4 +131,5 @@ class DataPlane:
         stage = exchange.stage
         key = (stage.api_id, stage.stage) if stage else ("-", "-")
         self.access_log.write(exchange, self._formats.get(key), status, length)
+        self.decisions.keep(exchange, status)
         self.metrics.observe(key[0], key[1], status, time.monotonic() - exchange.started)
