@@ -1,0 +1,1 @@
+"""The management API: IAM and STS operations over the AWS query protocol."""
