@@ -109,11 +109,11 @@ class StreamBody:
         self._claim()
         parts: list[bytes] = []
         while True:
-            if self._error is not None:
-                raise self._error
             if self._chunks:
                 parts.extend(self._chunks)
-                self._take_all()
+                self._take_all()  # may feed more bytes in, or fail the body, at once
+            if self._error is not None:
+                raise self._error
             if self._done:
                 break
             await self._wait()
