@@ -19,11 +19,13 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from authgate.admin.context import AdminContext
+from authgate.admin import iam as iam_operations
+from authgate.admin.context import AdminContext, Operation
 from authgate.admin.query_api import handle_query
 from authgate.clock import SystemClock
 from authgate.http1.message import Request, Response
 from authgate.http1.server import HttpServer
+from authgate.iam.errors import InvalidClientTokenId
 from authgate.iam.model import Caller
 from authgate.iam.service import IamService, user_caller
 from authgate.iam.sts import StsService
@@ -53,6 +55,10 @@ class AdminApi:
     """Actions for which `authorize` raises, to exercise the 500 path."""
     checks: list[tuple[str, str, str]] = field(default_factory=list)
     """(caller ARN, action, resource) of every authorization asked for."""
+    rejected_keys: set[str] = field(default_factory=set)
+    """Access key ids whose calls fail authentication (InvalidClientTokenId)."""
+    extra: dict[str, Operation] = field(default_factory=dict)
+    """Operations added to the IAM table."""
 
     def client(
         self,
@@ -96,6 +102,8 @@ def admin_api(tmp_path: Path, loop_thread: LoopThread) -> Iterator[AdminApi]:
 
     async def make_context(request: Request, body: bytes, request_id: str) -> AdminContext:
         match = _SCOPE.search(request.header("authorization") or "")
+        if match and match.group(1) in api.rejected_keys:
+            raise InvalidClientTokenId()
         resolved = await iam.resolve(match.group(1)) if match else None
         if resolved is not None and resolved.active:
             caller, credential = resolved.caller, resolved
@@ -112,7 +120,10 @@ def admin_api(tmp_path: Path, loop_thread: LoopThread) -> Iterator[AdminApi]:
     async def handler(request: Request) -> Response:
         match = _SCOPE.search(request.header("authorization") or "")
         service = match.group(2) if match else "iam"
-        return await handle_query(make_context, request, service, authorize=authorize)
+        table = {**iam_operations.OPERATIONS, **api.extra} if service == "iam" else None
+        return await handle_query(
+            make_context, request, service, authorize=authorize, operations=table
+        )
 
     server = HttpServer(handler)
     host, port = loop_thread.run(server.start("127.0.0.1", 0))

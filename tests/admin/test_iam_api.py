@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from authgate.admin.context import AdminContext, Operation, Params
+from authgate.wire.xml import Result
 from tests.admin.conftest import ACCOUNT, ADMIN_ARN, AdminApi
 
 DOCUMENT = {
@@ -196,6 +198,32 @@ def test_permissions_boundary_is_refused_not_ignored(admin_api: AdminApi) -> Non
         iam.create_user(UserName="x", PermissionsBoundary=f"arn:aws:iam::{ACCOUNT}:policy/boundary")
 
 
+def test_paging_parameters_are_checked(admin_api: AdminApi) -> None:
+    iam = admin_api.client("iam", validate=False)
+    with pytest.raises(ClientError) as caught:
+        iam.list_users(Marker="%%% not a marker")
+    assert error_of(caught) == ("ValidationError", "Invalid Marker.", 400)
+    for items, rule in ((0, "greater than or equal to 1"), (1001, "less than or equal to 1000")):
+        with pytest.raises(ClientError) as bad:
+            iam.list_users(MaxItems=items)
+        assert error_of(bad) == (
+            "ValidationError",
+            f"1 validation error detected: Value '{items}' at 'maxItems' failed to satisfy "
+            f"constraint: Member must have value {rule}",
+            400,
+        )
+
+
+def test_a_marker_survives_deletions_before_it(admin_api: AdminApi) -> None:
+    iam = admin_api.client("iam")
+    for name in ("u1", "u2", "u3", "u4"):
+        iam.create_user(UserName=name)
+    first = iam.list_users(MaxItems=3)  # admin, u1, u2
+    iam.delete_user(UserName="u1")
+    rest = iam.list_users(Marker=first["Marker"])
+    assert [u["UserName"] for u in rest["Users"]] == ["u3", "u4"]
+
+
 # Access keys.
 
 
@@ -366,6 +394,15 @@ def test_attach_to_groups_and_roles(admin_api: AdminApi) -> None:
 # Roles.
 
 
+def test_role_and_policy_tags_are_refused_not_dropped(admin_api: AdminApi) -> None:
+    iam = admin_api.client("iam")
+    tags = [{"Key": "team", "Value": "blue"}]
+    with pytest.raises(iam.exceptions.InvalidInputException):
+        iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(TRUST), Tags=tags)
+    with pytest.raises(iam.exceptions.InvalidInputException):
+        iam.create_policy(PolicyName="p", PolicyDocument=json.dumps(DOCUMENT), Tags=tags)
+
+
 def test_role_lifecycle(admin_api: AdminApi) -> None:
     iam = admin_api.client("iam")
     role = iam.create_role(
@@ -427,6 +464,33 @@ def test_denied_call_is_access_denied_and_has_no_effect(admin_api: AdminApi) -> 
     )
     with pytest.raises(iam.exceptions.NoSuchEntityException):
         iam.get_user(UserName="bob")
+
+
+def test_failed_authentication_answers_with_its_error(admin_api: AdminApi) -> None:
+    admin_api.rejected_keys.add("AKIAREJECTED000000000")
+    iam = admin_api.client("iam", "AKIAREJECTED000000000")
+    with pytest.raises(ClientError) as caught:
+        iam.list_users()
+    assert error_of(caught) == (
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+        403,
+    )
+    assert admin_api.checks == []
+
+
+def test_an_added_operation_is_served(admin_api: AdminApi) -> None:
+    async def ping(ctx: AdminContext, params: Params) -> Result:
+        return {"Pong": params.get("Say", ""), "Caller": ctx.caller.arn}
+
+    async def anywhere(ctx: AdminContext, params: Params) -> str:
+        return "*"
+
+    admin_api.extra["Ping"] = Operation(ping, "iam:Ping", anywhere)
+    status, _, body = post(admin_api, b"Action=Ping&Version=2010-05-08&Say=a+%3C+b")
+    assert status == 200
+    assert f"<PingResult><Pong>a &lt; b</Pong><Caller>{ADMIN_ARN}</Caller></PingResult>" in body
+    assert admin_api.checks[-1] == (ADMIN_ARN, "iam:Ping", "*")
 
 
 def test_unexpected_failure_is_a_bare_500(admin_api: AdminApi) -> None:

@@ -271,6 +271,7 @@ async def create_policy(ctx: AdminContext, params: Params) -> Result:
     path = v.path(params, policy=True)
     document = v.document(params, "PolicyDocument")
     description = v.description(params)
+    v.refuse(params, "Tags")
     policy = await ctx.iam.create_policy(name, document, path, description)
     return {"Policy": policy_shape(policy, description)}
 
@@ -338,7 +339,7 @@ async def create_role(ctx: AdminContext, params: Params) -> Result:
     trust = v.document(params, "AssumeRolePolicyDocument")
     description = v.description(params)
     duration = v.integer(params, "MaxSessionDuration", 3600, 43_200, 3600)
-    v.refuse(params, "PermissionsBoundary")
+    v.refuse(params, "PermissionsBoundary", "Tags")
     role = await ctx.iam.create_role(name, trust, path, description, duration)
     return {"Role": role_shape(role)}
 

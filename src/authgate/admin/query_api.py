@@ -83,13 +83,16 @@ async def handle_query(
     *,
     authorize: Authorize,
     limits: QueryLimits = DEFAULT_LIMITS,
+    operations: OperationTable | None = None,
 ) -> Response:
     """Answer one IAM (`service="iam"`) or STS (`"sts"`) query-protocol request.
 
-    Body framing errors (client gone, bad chunking) propagate to the HTTP server, which owns
-    the connection.
+    `operations` replaces the service's table, e.g. `{**iam.OPERATIONS, "X": Operation(…)}`
+    to add an operation. Body framing errors (client gone, bad chunking) propagate to the
+    HTTP server, which owns the connection.
     """
     api = SERVICES[service]
+    table = api.operations if operations is None else operations
     request_id = str(uuid.uuid4())
     action = "?"
     try:
@@ -99,7 +102,7 @@ async def handle_query(
         if not query.action:
             raise QueryError("MissingAction", "Missing Action")
         action = query.action
-        operation = api.operations.get(action) if query.version == api.version else None
+        operation = table.get(action) if query.version == api.version else None
         if operation is None:
             raise QueryError(
                 "InvalidAction",

@@ -27,6 +27,7 @@ _PATH_PREFIX: Final = re.compile(r"/[\x21-\x7f]*")
 _DOCUMENT: Final = re.compile(r"[\t\n\r\x20-\xff]+")
 _DESCRIPTION: Final = re.compile(r"[\t\n\r\x20-\x7e\xa1-\xff]*")
 _TAG_EXTRA: Final = frozenset("_.:/=+-@")
+_INTEGER: Final = re.compile(r"-?[0-9]{1,10}")
 
 NAME_CHARS: Final = "+=,.@_-"
 MAX_DOCUMENT: Final = 131_072
@@ -148,7 +149,7 @@ def integer(params: Params, param: str, low: int, high: int, default: int) -> in
     text = params.get(param)
     if text is None:
         return default
-    if not (text.isascii() and text.lstrip("-").isdigit() and len(text) <= 11):
+    if not _INTEGER.fullmatch(text):
         raise violation(field_of(param), "be a number")
     value = int(text)
     if value < low:
@@ -209,7 +210,9 @@ def tags(params: Params, param: str = "Tags") -> list[tuple[str, str]]:
 
 
 def refuse(params: Params, *unsupported: str) -> None:
-    """Parameters authgate does not implement and must not silently drop (they restrict)."""
+    """Parameters authgate does not implement: refused, because dropping them would either
+    loosen what the caller meant to restrict (boundaries, session policies and tags) or
+    lose what it asked to store."""
     for param in unsupported:
         if any(key == param or key.startswith(f"{param}.") for key in params):
             raise InvalidInput(f"The {param} parameter is not supported by this service.")

@@ -26,10 +26,13 @@ Result = Mapping[str, XmlValue]
 # XML 1.0 cannot carry these at all, not even as character references.
 _NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _ESCAPES: Final = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_SPECIAL: Final = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def escape(text: str) -> str:
     """Escape element text; CR is kept as a reference so parsers do not fold it into LF."""
+    if _SPECIAL.search(text) is None:
+        return text
     return _NOT_XML.sub("\ufffd", text).translate(_ESCAPES)
 
 
@@ -39,8 +42,9 @@ def timestamp(epoch: float) -> datetime:
 
 
 def iso8601(moment: datetime) -> str:
-    utc = moment.astimezone(UTC) if moment.tzinfo is not None else moment
-    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """A naive datetime is taken to be UTC already."""
+    t = moment.astimezone(UTC) if moment.tzinfo is not None else moment
+    return f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}Z"
 
 
 def render_result(operation: str, namespace: str, result: Result | None, request_id: str) -> bytes:
