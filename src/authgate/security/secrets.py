@@ -157,10 +157,11 @@ def read_key_file(path: Path) -> bytes:
         raise
     except OSError as exc:
         raise MasterKeyError(where, f"cannot be read: {exc.strerror}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise MasterKeyError(where, "is not a regular file")
     with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise MasterKeyError(where, "is not a regular file")
         if os.name == "posix" and info.st_mode & 0o077:
             mode = stat.S_IMODE(info.st_mode)
             raise MasterKeyError(

@@ -389,7 +389,7 @@ class SqlIamStore:
         return AccessKeyRecord(_key(row), str(row.user_id), bytes(row.secret))
 
     async def list_access_keys(self, user_id: str) -> list[AccessKey]:
-        query = _keys().where(access_keys.c.user_id == user_id).order_by(access_keys.c.created)
+        query = _keys().where(access_keys.c.user_id == user_id).order_by(access_keys.c.created, access_keys.c.id)
         return [_key(row) for row in await self._rows(query)]
 
     async def set_access_key_status(self, user_id: str, key_id: str, status: KeyStatus) -> bool:
@@ -464,6 +464,7 @@ def _attachment_count() -> ColumnElement[int]:
         select(func.count())
         .select_from(table)
         .where(table.c.policy_id == managed_policies.c.id)
+        .correlate(managed_policies)
         .scalar_subquery()
         for table in attachments.values()
     ]
