@@ -13,19 +13,31 @@ from pathlib import Path
 
 import yaml
 from prometheus_client import generate_latest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from authgate.definition.compile import compile_stage
+from authgate.admin.plane import ManagementPlane
+from authgate.authorizers.iam import EXECUTE_API, IamAuthorizer
+from authgate.authorizers.sigv4 import CredentialCache, SigV4Authenticator, credential_service
+from authgate.clock import Clock, SystemClock
+from authgate.definition.compile import StepFactory, compile_stage, no_steps
 from authgate.definition.model import Integration as IntegrationSpec
 from authgate.definition.model import IntegrationType, RestApi, Stage
 from authgate.definition.openapi import document_digest, parse_definition
 from authgate.definition.routes import StagePlan, StageRoutes
 from authgate.errors import ConfigError, Problem
+from authgate.gateway.build import MethodSteps
+from authgate.gateway.client_address import ClientAddress
 from authgate.gateway.dataplane import DataPlane
+from authgate.gateway.decisions import DecisionLog
 from authgate.gateway.responses import MAX_BODY, TOO_LARGE_TEXT
 from authgate.gateway.routing import Router
 from authgate.http1.client import UpstreamPool
 from authgate.http1.message import Request, Response
 from authgate.http1.server import HttpServer, Limits
+from authgate.iam.bootstrap import bootstrap
+from authgate.iam.model import NewAccessKey, ResolvedCredential
+from authgate.iam.service import IamService
+from authgate.iam.sts import StsService
 from authgate.integrations.base import Integration
 from authgate.integrations.functions import FunctionMap, function_name_from_arn, load_functions
 from authgate.integrations.http import build_http_integration
@@ -33,7 +45,11 @@ from authgate.integrations.mock import build_mock_integration
 from authgate.integrations.python import PythonIntegration
 from authgate.observability.accesslog import AccessLog
 from authgate.observability.metrics import GatewayMetrics, registry_with
-from authgate.settings import ApiSettings, Settings
+from authgate.policy import AuthorizationType
+from authgate.security.secrets import SecretBox
+from authgate.settings import ApiSettings, Settings, records_url
+from authgate.storage.sql.engine import open_engine
+from authgate.storage.sql.iam import SqlIamStore
 
 log = logging.getLogger("authgate")
 
@@ -118,10 +134,12 @@ class IntegrationFactory:
             return PythonIntegration(function, spec.payload_format_version, spec.timeout_ms)
         if spec.type is IntegrationType.MOCK:
             return build_mock_integration(spec, where)
-        return build_http_integration(spec, uri, self.pool)
+        return build_http_integration(spec, uri, self.pool, location=where)
 
 
-def compile_routes(settings: Settings, factory: IntegrationFactory) -> Router:
+def compile_routes(
+    settings: Settings, factory: IntegrationFactory, steps: StepFactory = no_steps
+) -> Router:
     problems: list[Problem] = []
     stages: list[StageRoutes] = []
     for api, api_settings, digest in load_apis(settings):
@@ -135,6 +153,7 @@ def compile_routes(settings: Settings, factory: IntegrationFactory) -> Router:
                         region=settings.region,
                         deployment_id=digest,
                         make_integration=factory,
+                        make_steps=steps,
                         source=str(api_settings.definition),
                     )
                 )
@@ -145,23 +164,73 @@ def compile_routes(settings: Settings, factory: IntegrationFactory) -> Router:
     return Router(stages)
 
 
-class Application:
-    """The running gateway: one listener dispatching to operations and the data plane."""
+class NoCredentials:
+    """A credential source that knows no one: for checking definitions without a store."""
 
-    def __init__(self, settings: Settings) -> None:
+    generation = 0
+
+    async def resolve(self, access_key_id: str) -> ResolvedCredential | None:
+        return None
+
+
+def method_steps(authenticator: SigV4Authenticator) -> MethodSteps:
+    return MethodSteps({AuthorizationType.AWS_IAM: IamAuthorizer(authenticator)})
+
+
+class Application:
+    """The running gateway: listeners dispatching to operations, management and data planes."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock = clock or SystemClock()
         self.metrics = GatewayMetrics()
         self.registry = registry_with(self.metrics)
         self.pool = UpstreamPool()
         self.functions = load_functions(settings.functions, settings.base_dir)
-        router = compile_routes(settings, IntegrationFactory(self.functions, self.pool))
         self.access_log = AccessLog.open(settings.access_log)
-        self.dataplane = DataPlane(router, self.access_log, self.metrics)
-        too_large = Response(413, [("content-type", "text/plain")], TOO_LARGE_TEXT.encode())
-        self.server = HttpServer(self.handle, Limits(max_body_bytes=MAX_BODY), too_large=too_large)
+        self.decisions = DecisionLog()
+        self.servers: list[HttpServer] = []
+        self.new_admin_key: NewAccessKey | None = None
+        self._engine: AsyncEngine | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self.dataplane: DataPlane
+        self.management: ManagementPlane
 
-    async def handle(self, request: Request) -> Response:
+    async def _open(self) -> None:
+        """Records, IAM and the compiled routes: everything that needs the store."""
+        settings = self.settings
+        self._engine = await open_engine(records_url(settings), base_dir=settings.base_dir)
+        store = SqlIamStore(self._engine)
+        box = SecretBox.load(settings.data_dir)
+        self.iam = IamService(store, box, account_id=settings.account_id, clock=self.clock)
+        self.sts = StsService(
+            self.iam, store, box, account_id=settings.account_id, clock=self.clock
+        )
+        self.new_admin_key = await bootstrap(self.iam, settings.data_dir, region=settings.region)
+        authenticator = SigV4Authenticator(
+            CredentialCache(self.iam), self.clock, region=settings.region
+        )
+        router = compile_routes(
+            settings, IntegrationFactory(self.functions, self.pool), method_steps(authenticator)
+        )
+        self.dataplane = DataPlane(
+            router,
+            self.access_log,
+            self.metrics,
+            ClientAddress(settings.trusted_proxies),
+            self.decisions,
+        )
+        self.management = ManagementPlane(
+            authenticator,
+            self.iam,
+            self.sts,
+            self.decisions,
+            self.clock,
+            account_id=settings.account_id,
+            region=settings.region,
+        )
+
+    async def handle(self, request: Request, endpoint: tuple[str, str] | None = None) -> Response:
         path = request.path
         if path == "/healthz":
             return Response(200, [("content-type", "application/json")], b'{"status":"ok"}')
@@ -171,22 +240,46 @@ class Application:
                 [("content-type", "text/plain; version=0.0.4")],
                 generate_latest(self.registry),
             )
-        return await self.dataplane(request)
+        service = credential_service(request)
+        if service is not None and service != EXECUTE_API:
+            return await self.management(request, service)
+        return await self.dataplane(request, endpoint)
+
+    def _server(self, endpoint: tuple[str, str] | None = None) -> HttpServer:
+        async def handler(request: Request) -> Response:
+            return await self.handle(request, endpoint)
+
+        too_large = Response(413, [("content-type", "text/plain")], TOO_LARGE_TEXT.encode())
+        server = HttpServer(
+            handler if endpoint else self.handle,
+            Limits(max_body_bytes=MAX_BODY),
+            too_large=too_large,
+        )
+        self.servers.append(server)
+        return server
 
     async def start(self, host: str | None = None, port: int | None = None) -> tuple[str, int]:
+        """Open the store, compile the APIs and listen; returns the main listener's address."""
+        await self._open()
         listen = self.settings.listen
-        address = await self.server.start(
+        address = await self._server().start(
             host or listen.host, listen.port if port is None else port
         )
+        self.endpoint_addresses: list[tuple[str, int]] = []
+        for endpoint in self.settings.endpoints:
+            server = self._server((endpoint.vpc, endpoint.vpce))
+            self.endpoint_addresses.append(await server.start(endpoint.host, endpoint.port))
         self._flusher = asyncio.create_task(self._flush_logs())
         return address
 
     async def stop(self, grace: float = 10.0) -> None:
-        await self.server.shutdown(grace)
+        await asyncio.gather(*(server.shutdown(grace) for server in self.servers))
         if self._flusher is not None:
             self._flusher.cancel()
         self.access_log.close()
         await self.pool.close()
+        if self._engine is not None:
+            await self._engine.dispose()
 
     async def _flush_logs(self) -> None:
         while True:

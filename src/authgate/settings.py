@@ -94,7 +94,9 @@ class Settings:
     account_id: str = "123456789012"
     listen: Listen = Listen()
     data_dir: Path = Path(".authgate")
-    records: str = "sqlite:///.authgate/authgate.db"
+    records: str = ""
+    """Where records live: `sqlite:///path` (relative to this file) or `postgresql://…`;
+    default: `authgate.db` in the data dir."""
     counters: str = "memory://"
     functions: Mapping[str, FunctionSettings] = field(default_factory=lambda: MappingProxyType({}))
     apis: tuple[ApiSettings, ...] = ()
@@ -215,7 +217,7 @@ def parse_settings(raw: object, base_dir: Path, source: str = "authgate.yaml") -
         account_id=account_id,
         listen=listen,
         data_dir=data_dir,
-        records=r.text(top.get("records"), "#/records", "sqlite:///.authgate/authgate.db"),
+        records=r.text(top.get("records"), "#/records", ""),
         counters=r.text(top.get("counters"), "#/counters", "memory://"),
         functions=MappingProxyType(functions),
         apis=apis,
@@ -228,6 +230,11 @@ def parse_settings(raw: object, base_dir: Path, source: str = "authgate.yaml") -
     if r.problems:
         raise ConfigError(r.problems)
     return settings
+
+
+def records_url(settings: Settings) -> str:
+    """The records URL, defaulting to a SQLite file in the data dir."""
+    return settings.records or f"sqlite:///{settings.data_dir / 'authgate.db'}"
 
 
 def _functions(r: _Reader, raw: object) -> dict[str, FunctionSettings]:

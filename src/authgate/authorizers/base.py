@@ -31,6 +31,8 @@ class Principal:
     """How policies see the caller (ARN, account, type)."""
     policies: tuple[Policy, ...] = ()
     """Identity policies to evaluate for this caller."""
+    session_policy: Policy | None = None
+    """An AssumeRole session policy: it must allow too (it narrows, never widens)."""
     context_keys: Mapping[str, ContextValue] = field(default_factory=empty)
     """Condition keys the caller contributes (aws:username, aws:userid, ...)."""
     identity: Mapping[str, object | None] = field(default_factory=empty)

@@ -19,6 +19,7 @@ from authgate.clock import Clock
 from authgate.http1.message import BytesBody, Request
 from authgate.iam import sigv4
 from authgate.iam.model import ResolvedCredential
+from authgate.iam.service import split_session_policy
 from authgate.policy import ContextValue, Policy, PolicyError, PolicyKind, parse_policy
 from authgate.policy import Principal as PolicyPrincipal
 
@@ -69,12 +70,11 @@ class CredentialCache:
 
 def _known(resolved: ResolvedCredential) -> KnownCredential:
     caller = resolved.caller
-    policies: list[Policy] = []
-    for name, document in resolved.policies:
-        try:
-            policies.append(parse_policy(document, kind=PolicyKind.IDENTITY, name=name))
-        except PolicyError:
-            continue  # stored policies were validated on write; a bad one grants nothing
+    identity_docs, session_doc = split_session_policy(resolved.policies)
+    policies = [p for p in (_parse(name, doc) for name, doc in identity_docs) if p is not None]
+    session = _parse("session policy", session_doc) if session_doc is not None else None
+    if session_doc is not None and session is None:
+        session = _DENY_ALL  # a session policy that cannot be read allows nothing
     identity: dict[str, object | None] = {
         "accessKey": resolved.access_key_id,
         "accountId": caller.account,
@@ -88,10 +88,23 @@ def _known(resolved: ResolvedCredential) -> KnownCredential:
         kind="AWS_IAM",
         policy_principal=PolicyPrincipal.from_arn(caller.arn),
         policies=tuple(policies),
+        session_policy=session,
         context_keys=keys,
         identity=identity,
     )
     return KnownCredential(resolved, sigv4.SecretKey(resolved.secret), principal)
+
+
+_DENY_ALL = parse_policy(
+    '{"Version": "2012-10-17", "Statement": []}', kind=PolicyKind.IDENTITY, name="session policy"
+)
+
+
+def _parse(name: str, document: str) -> Policy | None:
+    try:
+        return parse_policy(document, kind=PolicyKind.IDENTITY, name=name)
+    except PolicyError:
+        return None  # stored policies were validated on write; a bad one grants nothing
 
 
 def is_signed(request: Request) -> bool:
@@ -126,10 +139,17 @@ class SigV4Authenticator:
         self._clock = clock
         self._region = region
 
-    async def authenticate(self, request: Request, service: str) -> Principal:
-        """Verify the signature; raises a sigv4.SigV4Error subclass on any failure."""
-        body = await request.body.read()
-        request.body = BytesBody(body)  # the integration reads it again
+    async def authenticate(
+        self, request: Request, service: str, body: bytes | None = None
+    ) -> Principal:
+        """Verify the signature; raises a sigv4.SigV4Error subclass on any failure.
+
+        `body`: the request body when the caller has already read it; otherwise it is read
+        here and put back for whoever reads it next.
+        """
+        if body is None:
+            body = await request.body.read()
+            request.body = BytesBody(body)
         parts = sigv4.RequestParts(
             request.method, request.path, request.query, request.headers, body
         )

@@ -86,6 +86,12 @@ async def _serve(settings: Settings) -> None:
         await echo_server.start(settings.echo_backend.host, settings.echo_backend.port)
     host, port = await application.start()
     typer.echo(f"authgate listening on http://{host}:{port}", err=True)
+    if application.new_admin_key is not None:
+        credentials = settings.data_dir / "credentials"
+        typer.echo(
+            f"  created IAM user admin; its access key is in {credentials} (profile default)",
+            err=True,
+        )
     for line in describe(application.dataplane.router):
         typer.echo(f"  api {line}", err=True)
     stop = asyncio.Event()
@@ -104,7 +110,15 @@ def validate(
     file: Annotated[Path, typer.Argument(help="A settings file or an OpenAPI/Swagger definition.")],
 ) -> None:
     """Check a settings file (with everything it names) or one definition; print every problem."""
-    from authgate.app import IntegrationFactory, compile_routes, read_definition
+    from authgate.app import (
+        IntegrationFactory,
+        NoCredentials,
+        compile_routes,
+        method_steps,
+        read_definition,
+    )
+    from authgate.authorizers.sigv4 import CredentialCache, SigV4Authenticator
+    from authgate.clock import SystemClock
     from authgate.definition.openapi import parse_definition
     from authgate.http1.client import UpstreamPool
     from authgate.integrations.functions import load_functions
@@ -117,7 +131,12 @@ def validate(
             return
         settings = load_settings(file)
         functions = load_functions(settings.functions, settings.base_dir)
-        router = compile_routes(settings, IntegrationFactory(functions, UpstreamPool()))
+        authenticator = SigV4Authenticator(
+            CredentialCache(NoCredentials()), SystemClock(), region=settings.region
+        )
+        router = compile_routes(
+            settings, IntegrationFactory(functions, UpstreamPool()), method_steps(authenticator)
+        )
     except ConfigError as exc:
         fail(exc.problems)
     except yaml.YAMLError as exc:

@@ -182,3 +182,23 @@ class InvalidClientTokenId(IamError):
 
     def __init__(self, message: str = DEFAULT) -> None:
         super().__init__(message)
+
+
+class SignatureDoesNotMatch(IamError):
+    """The signature is wrong, stale or for another scope (AWS's query APIs say so)."""
+
+    code = "SignatureDoesNotMatch"
+    status = 403
+    sender = True
+
+
+class IncompleteSignature(IamError):
+    code = "IncompleteSignature"
+    status = 400
+    sender = True
+
+
+class MissingAuthenticationToken(IamError):
+    code = "MissingAuthenticationToken"
+    status = 403
+    sender = True

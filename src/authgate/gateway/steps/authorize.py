@@ -16,6 +16,7 @@ from authgate.policy import (
     PolicyKind,
     RequestContext,
     evaluate,
+    evaluate_policies,
 )
 
 _SIDE = {PolicyKind.RESOURCE: "resource-based", PolicyKind.IDENTITY: "identity-based"}
@@ -54,6 +55,8 @@ class AuthorizeStep:
             private_api=self._private,
         )
         decision = evaluate(request, policies)
+        if decision.allowed and principal is not None and principal.session_policy is not None:
+            decision = evaluate_policies(request, (principal.session_policy,))
         exchange.record("authorize", decision.effect, decision.reason)
         if decision.allowed:
             return None

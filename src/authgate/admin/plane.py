@@ -1,0 +1,157 @@
+"""The management plane: AWS-compatible APIs, each call SigV4-verified and IAM-authorized.
+
+Requests reach it by the service named in their signature's credential scope. The same
+authenticator as the data plane's AWS_IAM methods proves who is calling; the caller's own
+identity policies decide each action, exactly as IAM decides for AWS's APIs.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+import orjson
+
+from authgate.admin import iam as iam_operations
+from authgate.admin.context import AdminContext, OperationTable
+from authgate.admin.query_api import handle_query
+from authgate.admin.simulate import simulate_operation
+from authgate.authorizers.base import Principal
+from authgate.authorizers.sigv4 import SigV4Authenticator
+from authgate.clock import Clock
+from authgate.gateway.decisions import DecisionLog
+from authgate.http1.message import Request, Response
+from authgate.iam import errors as iam_errors
+from authgate.iam import sigv4
+from authgate.iam.service import IamService
+from authgate.iam.sts import StsService
+from authgate.policy import ContextKeys, ContextValue, RequestContext, evaluate_policies
+
+QUERY_SERVICES = frozenset({"iam", "sts"})
+AUTHGATE_PREFIX = "/_authgate/"
+"""authgate's own management endpoints (an extension; signed for service `apigateway`)."""
+
+
+def _iam_error(error: sigv4.SigV4Error) -> iam_errors.IamError:
+    """The IAM/STS error AWS's query APIs answer for a signature failure."""
+    if isinstance(error, sigv4.ExpiredToken):
+        return iam_errors.ExpiredToken()
+    if isinstance(error, sigv4.UnrecognizedClient):
+        return iam_errors.InvalidClientTokenId()
+    if isinstance(error, sigv4.IncompleteSignature):
+        return iam_errors.IncompleteSignature(error.message)
+    if isinstance(error, sigv4.MissingAuthenticationToken):
+        return iam_errors.MissingAuthenticationToken(error.message)
+    return iam_errors.SignatureDoesNotMatch(error.message)
+
+
+@dataclass(slots=True)
+class _Call:
+    """The principal found while authenticating one call, for authorizing its action."""
+
+    principal: Principal | None = None
+    source_ip: str = ""
+
+
+class ManagementPlane:
+    def __init__(
+        self,
+        authenticator: SigV4Authenticator,
+        iam: IamService,
+        sts: StsService,
+        decisions: DecisionLog,
+        clock: Clock,
+        *,
+        account_id: str,
+        region: str,
+    ) -> None:
+        self._authenticator = authenticator
+        self._iam = iam
+        self._sts = sts
+        self._decisions = decisions
+        self._clock = clock
+        self._account = account_id
+        self._region = region
+        self._iam_operations: OperationTable = {
+            **iam_operations.OPERATIONS,
+            "SimulatePrincipalPolicy": simulate_operation,
+        }
+
+    async def __call__(self, request: Request, service: str) -> Response:
+        if service in QUERY_SERVICES:
+            return await self._query(request, service)
+        if service == "apigateway" and request.path.startswith(AUTHGATE_PREFIX):
+            return await self._authgate(request)
+        return _json_error(400, "UnknownOperationException", f"no management API for {service}")
+
+    async def _query(self, request: Request, service: str) -> Response:
+        call = _Call(source_ip=request.client[0])
+
+        async def context(request: Request, body: bytes, request_id: str) -> AdminContext:
+            try:
+                principal = await self._authenticator.authenticate(request, service, body)
+            except sigv4.SigV4Error as error:
+                raise _iam_error(error) from None
+            call.principal = principal
+            resolved = await self._iam.resolve(str(principal.identity.get("accessKey")))
+            if resolved is None:  # deleted between the two reads: fail closed
+                raise iam_errors.InvalidClientTokenId()
+            return AdminContext(
+                resolved.caller, request_id, self._account, self._iam, self._sts, resolved
+            )
+
+        async def authorize(caller: object, action: str, resource: str) -> bool:
+            return self.allowed(call.principal, action, resource, call.source_ip)
+
+        table = self._iam_operations if service == "iam" else None
+        return await handle_query(context, request, service, authorize=authorize, operations=table)
+
+    def allowed(
+        self, principal: Principal | None, action: str, resource: str, source_ip: str
+    ) -> bool:
+        """The caller's identity policies (and any session policy) must allow the action."""
+        if principal is None:
+            return False
+        keys: dict[str, ContextValue] = {**principal.context_keys, "aws:SourceIp": source_ip}
+        keys["aws:CurrentTime"] = time.strftime(
+            "%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._clock.now())
+        )
+        request = RequestContext(action, resource, principal.policy_principal, ContextKeys(keys))
+        if not evaluate_policies(request, principal.policies).allowed:
+            return False
+        session = principal.session_policy
+        return session is None or evaluate_policies(request, (session,)).allowed
+
+    async def _authgate(self, request: Request) -> Response:
+        """`GET /_authgate/requests/{id}`: the decision trail of a recent request."""
+        try:
+            principal = await self._authenticator.authenticate(request, "apigateway")
+        except sigv4.SigV4Error as error:
+            return _json_error(403, error.error_type, error.message)
+        parts = request.path[len(AUTHGATE_PREFIX) :].split("/")
+        if request.method == "GET" and len(parts) == 2 and parts[0] == "requests":
+            resource = f"arn:aws:apigateway:{self._region}::/authgate/requests/{parts[1]}"
+            if not self.allowed(principal, "apigateway:GET", resource, request.client[0]):
+                return _json_error(
+                    403,
+                    "AccessDeniedException",
+                    f"User: {principal.subject} is not authorized to perform: apigateway:GET "
+                    f"on resource: {resource}",
+                )
+            record = self._decisions.find(parts[1])
+            if record is None:
+                return _json_error(
+                    404, "NotFoundException", "No recent request has that id (kept: the last 10000)"
+                )
+            return Response(200, [("content-type", "application/json")], orjson.dumps(record))
+        return _json_error(404, "NotFoundException", "Invalid resource path")
+
+
+def _json_error(status: int, error_type: str, message: str) -> Response:
+    headers = [
+        ("content-type", "application/json"),
+        ("x-amzn-ErrorType", error_type),
+        ("x-amzn-RequestId", str(uuid.uuid4())),
+    ]
+    return Response(status, headers, orjson.dumps({"message": message}))
