@@ -165,6 +165,8 @@ _TOP = {
     "access_log",
     "log_level",
     "echo_backend",
+    "trusted_proxies",
+    "endpoints",
 }
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import httpx
+
 from tests.support import GatewayFactory, openapi, wait_for
 
 CLF = "$context.requestId $context.httpMethod $context.path $context.status "

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import yaml
+
 from tests.support import REPO, free_port, openapi, proxy_to, wait_for
 
 DEMO = REPO / "examples" / "demo" / "authgate.yaml"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from tests.support import GatewayFactory, free_port, http_proxy, openapi, proxy_to
 
 ERROR_TEMPLATE = '{"error": $context.error.messageString, "type": "$context.error.responseType"}'

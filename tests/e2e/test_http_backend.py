@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.support import GatewayFactory, free_port, http_proxy, openapi
 
 from authgate.http1.message import Handler, Request, Response
+from tests.support import GatewayFactory, free_port, http_proxy, openapi
 
 
 class Recorder:

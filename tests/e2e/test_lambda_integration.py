@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.data_classes import (
     APIGatewayProxyEvent,
     APIGatewayProxyEventV2,
 )
+
 from tests.support import GatewayFactory, openapi, proxy_to
 
 HANDLERS = Path(__file__).parent / "handlers"

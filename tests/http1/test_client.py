@@ -19,11 +19,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from tests.http1.upstream_backend import Backend, Handler, Seen, reply
 
 from authgate.errors import IntegrationTimeout, IntegrationUnreachable
 from authgate.http1.client import UpstreamPool, UpstreamResponse, Url
 from authgate.http1.message import BytesBody
+from tests.http1.upstream_backend import Backend, Handler, Seen, reply
 
 MB = 1024 * 1024
 

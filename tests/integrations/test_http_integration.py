@@ -10,7 +10,6 @@ from types import MappingProxyType
 
 import orjson
 import pytest
-from tests.http1.upstream_backend import Backend, Seen
 
 from authgate.definition.model import Integration as IntegrationSpec
 from authgate.definition.model import IntegrationResponse, IntegrationType, Protocol
@@ -26,6 +25,7 @@ from authgate.http1.client import UpstreamPool
 from authgate.http1.message import Body, BytesBody, EmptyBody, Headers, Request, Response
 from authgate.integrations.base import Integration
 from authgate.integrations.http import build_http_integration
+from tests.http1.upstream_backend import Backend, Seen
 
 CLIENT_IP = "203.0.113.9"
 

@@ -22,7 +22,9 @@ _TOO_LARGE = Rejection(ResponseType.REQUEST_TOO_LARGE, reason="body over the lim
 
 
 async def run(exchange: Exchange, method: MethodPlan) -> Response | Rejection:
+    trail = exchange.trail
     for step in method.steps:
+        recorded = len(trail)
         try:
             rejection = await step(exchange)
         except Exception:
@@ -30,9 +32,11 @@ async def run(exchange: Exchange, method: MethodPlan) -> Response | Rejection:
             exchange.record(step.name, "error")
             return _STEP_FAILED
         if rejection is not None:
-            exchange.record(step.name, "rejected", rejection.reason or rejection.type.name)
+            if len(trail) == recorded:
+                exchange.record(step.name, "rejected", rejection.reason or rejection.type.name)
             return rejection
-        exchange.record(step.name, "passed")
+        if len(trail) == recorded:  # a step that said nothing about itself
+            exchange.record(step.name, "passed")
     try:
         return await method.integration.invoke(exchange)
     except IntegrationTimeout as exc:

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 import uvloop
-from tests.http1.server.raw import Raw
 
 from authgate.http1.message import Handler
 from authgate.http1.server import HttpServer, Limits
+from tests.http1.server.raw import Raw
 
 
 def pytest_asyncio_loop_factories(

@@ -15,11 +15,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
-from tests.http1.server.conftest import Connect, Serve
-from tests.http1.server.raw import get
 
 from authgate.http1.asgi import AsgiHandler, Message, Receive, Scope, Send, lifespan
 from authgate.http1.server import Limits
+from tests.http1.server.conftest import Connect, Serve
+from tests.http1.server.raw import get
 
 MB = 1024 * 1024
 

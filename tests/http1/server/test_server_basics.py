@@ -10,8 +10,6 @@ import socket
 from collections.abc import AsyncIterator
 
 import pytest
-from tests.http1.server.conftest import Connect, Serve
-from tests.http1.server.raw import Raw, get
 
 from authgate.http1.message import (
     BodyTooLarge,
@@ -21,6 +19,8 @@ from authgate.http1.message import (
     Response,
 )
 from authgate.http1.server import Limits
+from tests.http1.server.conftest import Connect, Serve
+from tests.http1.server.raw import Raw, get
 
 MB = 1024 * 1024
 DATE = re.compile(r"^[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$")

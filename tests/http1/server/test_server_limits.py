@@ -8,11 +8,11 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from tests.http1.server.conftest import Connect, Serve
-from tests.http1.server.raw import get
 
 from authgate.http1.message import BodyTimeout, Request, Response
 from authgate.http1.server import Limits
+from tests.http1.server.conftest import Connect, Serve
+from tests.http1.server.raw import get
 
 
 class Recorder:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import asyncio
 import time
 
+from authgate.http1.message import Request, Response
 from tests.http1.server.conftest import Connect, Serve
 from tests.http1.server.raw import Raw, get
-
-from authgate.http1.message import Request, Response
 
 
 async def test_shutdown_finishes_in_flight_requests_and_refuses_new_ones(

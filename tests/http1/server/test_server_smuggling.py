@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from tests.http1.server.conftest import Connect, Serve
-from tests.http1.server.raw import get
 
 from authgate.http1.message import MalformedBody, Request, Response
 from authgate.http1.server import Limits
+from tests.http1.server.conftest import Connect, Serve
+from tests.http1.server.raw import get
 
 HEAD = b"POST / HTTP/1.1\r\nHost: t\r\n"
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import boto3
 import pytest
-from tests.unit.iam.conftest import IamWorld
 
 from authgate.iam.bootstrap import ADMIN_POLICY_NAME, bootstrap, write_private
 from authgate.iam.model import PrincipalKind
 from authgate.policy import Principal, RequestContext, evaluate, parse_policy
+from tests.unit.iam.conftest import IamWorld
 
 
 def _read(path: Path) -> tuple[str, int]:

@@ -10,7 +10,6 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 import pytest
-from tests.unit.iam.conftest import ACCOUNT, IamWorld
 
 from authgate.iam.errors import (
     AccessDenied,
@@ -36,6 +35,7 @@ from authgate.iam.service import (
 )
 from authgate.policy import Principal, RequestContext, evaluate, parse_policy
 from authgate.security.secrets import SealedValueError, SecretBox
+from tests.unit.iam.conftest import ACCOUNT, IamWorld
 
 USER, GROUP, ROLE = PrincipalKind.USER, PrincipalKind.GROUP, PrincipalKind.ROLE
 

@@ -9,7 +9,6 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 import pytest
-from tests.unit.iam.conftest import ACCOUNT, IamWorld
 
 from authgate.iam.errors import (
     AccessDenied,
@@ -23,6 +22,7 @@ from authgate.iam.service import SESSION_POLICY, split_session_policy, temporary
 from authgate.iam.trust import parse_trust_policy
 from authgate.policy import PolicyError
 from authgate.security.compare import token_matches
+from tests.unit.iam.conftest import ACCOUNT, IamWorld
 
 E = TypeVar("E", bound=IamError)
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
