@@ -99,11 +99,11 @@ def test_http_api_detected_by_export_marker_with_payload_2_default() -> None:
     [
         (
             doc({"/a": {"get": proxy()}}, **{"x-amazon-apigateway-api-key-source": "HEADER"}),
-            "api.yaml:#/x-amazon-apigateway-api-key-source: x-amazon-apigateway-api-key-source is not",
+            "#/x-amazon-apigateway-api-key-source: x-amazon-apigateway-api-key-source is not",
         ),
         (
             doc({"/a": {"get": {**proxy(), "x-amazon-apigateway-auth": {"type": "CUSTOM"}}}}),
-            "api.yaml:#/paths/~1a/get/x-amazon-apigateway-auth: x-amazon-apigateway-auth type 'CUSTOM'",
+            "#/paths/~1a/get/x-amazon-apigateway-auth: x-amazon-apigateway-auth type 'CUSTOM'",
         ),
         (
             doc({"/a": {"get": proxy(credentials="arn:aws:iam::1:role/x")}}),
