@@ -27,7 +27,12 @@ from authgate.iam.model import (
     Role,
     User,
 )
-from authgate.storage.base import AccessKeyRecord, StoreConflict, TemporaryCredentialRecord
+from authgate.storage.base import (
+    AccessKeyRecord,
+    OwnedPolicy,
+    StoreConflict,
+    TemporaryCredentialRecord,
+)
 from authgate.storage.sql.engine import async_url, open_engine
 from authgate.storage.sql.iam import SqlIamStore
 
@@ -463,6 +468,89 @@ async def test_temporary_credentials_go_with_their_role_or_user(store: SqlIamSto
 async def test_temporary_credentials_of_missing_role_conflict(store: SqlIamStore) -> None:
     with pytest.raises(StoreConflict):
         await store.insert_temporary_credential(temporary("ASIA1", role_id="AROAMISSING"))
+
+
+# -- resolution --------------------------------------------------------------------------------
+
+
+async def test_identity_policies_of_a_user_and_its_groups(store: SqlIamStore) -> None:
+    alice = user("alice")
+    zeta, alpha, other = group("zeta"), group("Alpha"), group("other")
+    read, write = policy("read"), policy("Write")
+    assert await store.insert_user(alice)
+    for g in (zeta, alpha, other):
+        assert await store.insert_group(g)
+    for p in (read, write):
+        assert await store.insert_policy(p)
+    assert await store.add_member(zeta.id, alice.id)
+    assert await store.add_member(alpha.id, alice.id)
+    await store.put_inline_policy(PrincipalKind.USER, alice.id, "own-b", "ub")
+    await store.put_inline_policy(PrincipalKind.USER, alice.id, "own-a", "ua")
+    assert await store.attach_policy(PrincipalKind.USER, alice.id, write.id)
+    assert await store.attach_policy(PrincipalKind.USER, alice.id, read.id)
+    await store.put_inline_policy(PrincipalKind.GROUP, zeta.id, "z", "gz")
+    assert await store.attach_policy(PrincipalKind.GROUP, zeta.id, read.id)
+    await store.put_inline_policy(PrincipalKind.GROUP, alpha.id, "a", "ga")
+    await store.put_inline_policy(PrincipalKind.GROUP, other.id, "o", "not alice's")
+    doc = read.document
+    assert await store.identity_policies(PrincipalKind.USER, alice.id) == [
+        OwnedPolicy(PrincipalKind.USER, "alice", "own-a", "ua", managed=False),
+        OwnedPolicy(PrincipalKind.USER, "alice", "own-b", "ub", managed=False),
+        OwnedPolicy(PrincipalKind.USER, "alice", read.arn, doc, managed=True),
+        OwnedPolicy(PrincipalKind.USER, "alice", write.arn, doc, managed=True),
+        OwnedPolicy(PrincipalKind.GROUP, "Alpha", "a", "ga", managed=False),
+        OwnedPolicy(PrincipalKind.GROUP, "zeta", "z", "gz", managed=False),
+        OwnedPolicy(PrincipalKind.GROUP, "zeta", read.arn, doc, managed=True),
+    ]
+    assert await store.identity_policies(PrincipalKind.USER, "AIDANOBODY") == []
+
+
+async def test_identity_policies_of_a_role(store: SqlIamStore) -> None:
+    admin, read = role("admin"), policy("read")
+    assert await store.insert_role(admin)
+    assert await store.insert_policy(read)
+    assert await store.attach_policy(PrincipalKind.ROLE, admin.id, read.id)
+    await store.put_inline_policy(PrincipalKind.ROLE, admin.id, "inline", "ri")
+    assert await store.identity_policies(PrincipalKind.ROLE, admin.id) == [
+        OwnedPolicy(PrincipalKind.ROLE, "admin", "inline", "ri", managed=False),
+        OwnedPolicy(PrincipalKind.ROLE, "admin", read.arn, read.document, managed=True),
+    ]
+
+
+async def test_resolve_access_key(store: SqlIamStore) -> None:
+    alice = user("alice", tags=(("t", "v"),))
+    assert await store.insert_user(alice)
+    assert await store.insert_access_key(key("AKIA1", alice), max_per_user=2)
+    await store.put_inline_policy(PrincipalKind.USER, alice.id, "p", "doc")
+    assert await store.resolve_access_key("AKIA1") == (
+        key("AKIA1", alice),
+        alice,
+        [OwnedPolicy(PrincipalKind.USER, "alice", "p", "doc", managed=False)],
+    )
+    assert await store.resolve_access_key("AKIA2") is None
+
+
+async def test_resolve_temporary_credential(store: SqlIamStore) -> None:
+    alice, admin = user("alice"), role("admin")
+    assert await store.insert_user(alice)
+    assert await store.insert_role(admin)
+    await store.put_inline_policy(PrincipalKind.ROLE, admin.id, "r", "role doc")
+    await store.put_inline_policy(PrincipalKind.USER, alice.id, "u", "user doc")
+    by_role = temporary("ASIA1", role_id=admin.id)
+    by_user = temporary("ASIA2", user_id=alice.id)
+    await store.insert_temporary_credential(by_role)
+    await store.insert_temporary_credential(by_user)
+    assert await store.resolve_temporary_credential("ASIA1") == (
+        by_role,
+        admin,
+        [OwnedPolicy(PrincipalKind.ROLE, "admin", "r", "role doc", managed=False)],
+    )
+    assert await store.resolve_temporary_credential("ASIA2") == (
+        by_user,
+        alice,
+        [OwnedPolicy(PrincipalKind.USER, "alice", "u", "user doc", managed=False)],
+    )
+    assert await store.resolve_temporary_credential("ASIA3") is None
 
 
 # -- the SQL engine ----------------------------------------------------------------------------

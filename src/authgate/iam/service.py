@@ -47,7 +47,7 @@ from authgate.iam.trust import parse_trust_policy
 from authgate.policy import PolicyError, PolicyKind, parse_policy
 from authgate.security import ids
 from authgate.security.secrets import SecretBox
-from authgate.storage.base import AccessKeyRecord, IamStore, StoreConflict
+from authgate.storage.base import AccessKeyRecord, IamStore, OwnedPolicy, StoreConflict
 
 SESSION_POLICY = "session"
 """The name under which `resolve()` returns an AssumeRole session policy."""
@@ -518,43 +518,32 @@ class IamService:
     async def resolve(self, access_key_id: str) -> ResolvedCredential | None:
         """Everything SigV4 verification and authorization need about a key id; None if
         unknown. `active` is False for a disabled key or an expired temporary one (whose
-        `expiration` tells the authorizer to answer ExpiredToken)."""
+        `expiration` tells the authorizer to answer ExpiredToken). One consistent read."""
         if access_key_id.startswith(ids.TEMPORARY_KEY_PREFIX):
             return await self._resolve_temporary(access_key_id)
-        record = await self._store.get_access_key(access_key_id)
-        if record is None:
+        found = await self._store.resolve_access_key(access_key_id)
+        if found is None:
             return None
-        user = await self._store.get_user_by_id(record.user_id)
-        if user is None:
-            return None
+        record, user, policies = found
         secret = self._box.open(record.sealed_secret, context=access_key_context(record.key.id))
         return ResolvedCredential(
             access_key_id=record.key.id,
             secret=secret.decode("ascii"),
             active=record.key.status is KeyStatus.ACTIVE,
             caller=user_caller(user, self._account),
-            policies=tuple(await self._user_policies(user)),
+            policies=tuple(_named(policies)),
         )
 
     async def _resolve_temporary(self, access_key_id: str) -> ResolvedCredential | None:
-        record = await self._store.get_temporary_credential(access_key_id)
-        if record is None:
+        found = await self._store.resolve_temporary_credential(access_key_id)
+        if found is None:
             return None
-        policies: list[tuple[str, str]]
-        if record.role_id is not None:
-            role = await self._store.get_role_by_id(record.role_id)
-            if role is None:
-                return None
-            caller = assumed_role_caller(role, record.session_name, self._account)
-            policies = await self._owned_policies(PrincipalKind.ROLE, role.id, role.name)
-        elif record.user_id is not None:
-            user = await self._store.get_user_by_id(record.user_id)
-            if user is None:
-                return None
-            caller = user_caller(user, self._account)
-            policies = await self._user_policies(user)
+        record, owner, owned = found
+        if isinstance(owner, Role):
+            caller = assumed_role_caller(owner, record.session_name, self._account)
         else:
-            return None
+            caller = user_caller(owner, self._account)
+        policies = _named(owned)
         if record.session_policy is not None:
             policies.append((SESSION_POLICY, record.session_policy))
         secret = self._box.open(record.sealed_secret, context=temporary_context(access_key_id))
@@ -578,30 +567,21 @@ class IamService:
             role = await self.find_role(caller.role_arn)
             if role is None or caller.user_id.split(":", 1)[0] != role.id:
                 return []
-            return await self._owned_policies(PrincipalKind.ROLE, role.id, role.name)
+            return _named(await self._store.identity_policies(PrincipalKind.ROLE, role.id))
         user = await self._store.get_user_by_id(caller.user_id)
         if user is None:
             return []
-        return await self._user_policies(user)
+        return _named(await self._store.identity_policies(PrincipalKind.USER, user.id))
 
-    async def _user_policies(self, user: User) -> list[tuple[str, str]]:
-        policies = await self._owned_policies(PrincipalKind.USER, user.id, user.name)
-        for group in await self._store.list_groups_for_user(user.id):
-            policies += await self._owned_policies(PrincipalKind.GROUP, group.id, group.name)
-        unique: dict[str, str] = {}
-        for name, document in policies:
-            unique.setdefault(name, document)
-        return list(unique.items())
 
-    async def _owned_policies(
-        self, kind: PrincipalKind, owner_id: str, owner_name: str
-    ) -> list[tuple[str, str]]:
-        inline = await self._store.list_inline_policies(kind, owner_id)
-        out = [(f"{kind.value}/{owner_name}/{name}", doc) for name, doc in inline]
-        out += [
-            (p.arn, p.document) for p in await self._store.list_attached_policies(kind, owner_id)
-        ]
-        return out
+def _named(policies: Sequence[OwnedPolicy]) -> list[tuple[str, str]]:
+    """(name, document) pairs as `resolve()` returns them; a managed policy attached both to
+    a user and to one of its groups counts once."""
+    named: dict[str, str] = {}
+    for p in policies:
+        name = p.name if p.managed else f"{p.owner_kind.value}/{p.owner_name}/{p.name}"
+        named.setdefault(name, p.document)
+    return list(named.items())
 
 
 def _trust_policy(document: str, role_arn: str) -> None:

@@ -51,6 +51,18 @@ class TemporaryCredentialRecord:
     session_policy: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class OwnedPolicy:
+    """An identity policy as resolution needs it: whose it is, and inline or managed."""
+
+    owner_kind: PrincipalKind
+    owner_name: str
+    name: str
+    """The inline policy's name, or the managed policy's ARN."""
+    document: str
+    managed: bool
+
+
 class IamStore(Protocol):
     """IAM principals, policies and credentials. Inserts answer False when the name (or id) is
     taken; deletes and updates answer False when nothing matched."""
@@ -140,4 +152,20 @@ class IamStore(Protocol):
 
     async def delete_expired_credentials(self, now: float) -> int:
         """Forget temporary credentials that expired before `now`; how many went."""
+        ...
+
+    # resolution: each is one consistent read
+    async def identity_policies(self, kind: PrincipalKind, owner_id: str) -> list[OwnedPolicy]:
+        """Inline then attached policies of a role, or of a user followed by its groups' (by
+        group name); within each owner inline before managed, by name."""
+        ...
+
+    async def resolve_access_key(
+        self, key_id: str
+    ) -> tuple[AccessKeyRecord, User, list[OwnedPolicy]] | None: ...
+    async def resolve_temporary_credential(
+        self, key_id: str
+    ) -> tuple[TemporaryCredentialRecord, User | Role, list[OwnedPolicy]] | None:
+        """The credential, the user (GetSessionToken) or role (AssumeRole) it acts for, and
+        that principal's identity policies."""
         ...

@@ -7,6 +7,9 @@ a driver only when an engine for it is created, so neither is loaded unless chos
 SQLite write transactions start with BEGIN IMMEDIATE (through `writer(engine)`): a deferred
 transaction that reads and then writes can fail outright with SQLITE_BUSY when another
 connection wrote in between, while an immediate one waits for the lock (`busy_timeout`).
+Single-statement reads (through `single_reads(engine)`) send no BEGIN at all: one statement is
+atomic on its own, and with aiosqlite every statement saved is a thread round trip saved.
+Reads of several statements use the engine as is (BEGIN DEFERRED: one snapshot).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ POSTGRES_DRIVER = "postgresql+psycopg"
 BUSY_TIMEOUT_MS = 5000
 
 _BEGIN_OPTION = "authgate_sqlite_begin"
-_BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE"})
+_BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "NONE"})
 _SQLITE_SCHEMES = frozenset({"sqlite", SQLITE_DRIVER})
 _POSTGRES_SCHEMES = frozenset({"postgresql", "postgres", POSTGRES_DRIVER})
 _MEMORY = frozenset({"", ":memory:"})
@@ -81,6 +84,11 @@ def writer(engine: AsyncEngine) -> AsyncEngine:
     return engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
 
 
+def single_reads(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine, marked for connections that run exactly one read statement."""
+    return engine.execution_options(**{_BEGIN_OPTION: "NONE"})
+
+
 def _sqlite_engine(url: URL) -> AsyncEngine:
     database = url.database or ""
     in_file = database not in _MEMORY
@@ -106,6 +114,7 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         mode = conn.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
         if mode not in _BEGIN_MODES:
             raise ValueError(f"unknown SQLite transaction mode {mode!r}")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode != "NONE":
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine

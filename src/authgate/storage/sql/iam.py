@@ -1,7 +1,8 @@
 """`IamStore` on SQLAlchemy Core (SQLite or PostgreSQL).
 
-Reads run on the engine as is; writes go through `writer(engine)` so that on SQLite they take
-the write lock up front. A unique or foreign-key violation is read back as an answer (False) when
+Single-statement reads go through `single_reads(engine)`, reads of several statements through
+the engine as is (one snapshot), writes through `writer(engine)` so that on SQLite they take the
+write lock up front. A unique or foreign-key violation is read back as an answer (False) when
 it means "already there", and as `StoreConflict` when a concurrent writer removed a row this one
 refers to.
 """
@@ -12,9 +13,24 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, Table, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Row,
+    Select,
+    String,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authgate.iam.model import (
     AccessKey,
@@ -25,9 +41,15 @@ from authgate.iam.model import (
     Role,
     User,
 )
-from authgate.storage.base import AccessKeyRecord, StoreConflict, TemporaryCredentialRecord
-from authgate.storage.sql.engine import writer
+from authgate.storage.base import (
+    AccessKeyRecord,
+    OwnedPolicy,
+    StoreConflict,
+    TemporaryCredentialRecord,
+)
+from authgate.storage.sql.engine import single_reads, writer
 from authgate.storage.sql.schema import (
+    OWNERS,
     access_keys,
     attachments,
     group_members,
@@ -45,17 +67,18 @@ _RETRIES = 3
 class SqlIamStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._reader = single_reads(engine)
         self._writer = writer(engine)
 
     # -- helpers -------------------------------------------------------------------------------
 
     async def _rows(self, query: Select[Any]) -> Sequence[Row[Any]]:
-        async with self._engine.connect() as conn:
+        async with self._reader.connect() as conn:
             rows: Sequence[Row[Any]] = (await conn.execute(query)).all()
         return rows
 
     async def _row(self, query: Select[Any]) -> Row[Any] | None:
-        async with self._engine.connect() as conn:
+        async with self._reader.connect() as conn:
             row: Row[Any] | None = (await conn.execute(query)).first()
         return row
 
@@ -384,12 +407,14 @@ class SqlIamStore:
 
     async def get_access_key(self, key_id: str) -> AccessKeyRecord | None:
         row = await self._row(_keys().where(access_keys.c.id == key_id))
-        if row is None:
-            return None
-        return AccessKeyRecord(_key(row), str(row.user_id), bytes(row.secret))
+        return None if row is None else _key_record(row)
 
     async def list_access_keys(self, user_id: str) -> list[AccessKey]:
-        query = _keys().where(access_keys.c.user_id == user_id).order_by(access_keys.c.created, access_keys.c.id)
+        query = (
+            _keys()
+            .where(access_keys.c.user_id == user_id)
+            .order_by(access_keys.c.created, access_keys.c.id)
+        )
         return [_key(row) for row in await self._rows(query)]
 
     async def set_access_key_status(self, user_id: str, key_id: str, status: KeyStatus) -> bool:
@@ -426,19 +451,7 @@ class SqlIamStore:
     async def get_temporary_credential(self, key_id: str) -> TemporaryCredentialRecord | None:
         t = temporary_credentials
         row = await self._row(select(t).where(t.c.id == key_id))
-        if row is None:
-            return None
-        return TemporaryCredentialRecord(
-            access_key_id=str(row.id),
-            sealed_secret=bytes(row.secret),
-            token_sha256=str(row.token_sha256),
-            created=float(row.created),
-            expiration=float(row.expiration),
-            session_name=str(row.session_name),
-            user_id=row.user_id,
-            role_id=row.role_id,
-            session_policy=row.session_policy,
-        )
+        return None if row is None else _temporary(row)
 
     async def delete_expired_credentials(self, now: float) -> int:
         async with self._writer.begin() as conn:
@@ -447,8 +460,146 @@ class SqlIamStore:
             )
         return int(result.rowcount)
 
+    # -- resolution ----------------------------------------------------------------------------
+
+    async def identity_policies(self, kind: PrincipalKind, owner_id: str) -> list[OwnedPolicy]:
+        async with self._engine.connect() as conn:
+            return await _identity_policies(conn, PrincipalKind(kind), owner_id)
+
+    async def resolve_access_key(
+        self, key_id: str
+    ) -> tuple[AccessKeyRecord, User, list[OwnedPolicy]] | None:
+        query = select(access_keys, users).join(users, users.c.id == access_keys.c.user_id)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query.where(access_keys.c.id == key_id))).first()
+            if row is None:
+                return None
+            record = _key_record(row)
+            user = _user(row)
+            return record, user, await _identity_policies(conn, PrincipalKind.USER, user.id)
+
+    async def resolve_temporary_credential(
+        self, key_id: str
+    ) -> tuple[TemporaryCredentialRecord, User | Role, list[OwnedPolicy]] | None:
+        t = temporary_credentials
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(t).where(t.c.id == key_id))).first()
+            if row is None:
+                return None
+            record = _temporary(row)
+            owner: User | Role
+            if record.role_id is not None:
+                found = (
+                    await conn.execute(select(roles).where(roles.c.id == record.role_id))
+                ).first()
+                if found is None:
+                    return None
+                owner = _role(found)
+                kind = PrincipalKind.ROLE
+            elif record.user_id is not None:
+                found = (
+                    await conn.execute(select(users).where(users.c.id == record.user_id))
+                ).first()
+                if found is None:
+                    return None
+                owner = _user(found)
+                kind = PrincipalKind.USER
+            else:
+                return None
+            return record, owner, await _identity_policies(conn, kind, owner.id)
+
 
 # -- queries and row mapping -------------------------------------------------------------------
+
+
+async def _identity_policies(
+    conn: AsyncConnection, kind: PrincipalKind, owner_id: str
+) -> list[OwnedPolicy]:
+    query = _IDENTITY_POLICY_QUERIES[kind]
+    rows = (await conn.execute(query, {"owner_id": owner_id})).all()
+    return [
+        OwnedPolicy(
+            owner_kind=PrincipalKind(row.owner_kind),
+            owner_name=str(row.owner_name),
+            name=str(row.name),
+            document=str(row.document),
+            managed=bool(row.managed),
+        )
+        for row in rows
+    ]
+
+
+def _identity_policy_query(kind: PrincipalKind) -> CompoundSelect[Any]:
+    """One UNION ALL over the owner's inline and attached policies (and, for a user, those of
+    its groups), ordered: the owner first, then groups by name; inline before managed."""
+    owner = OWNERS[kind]
+    owner_id = bindparam("owner_id", type_=String)
+    parts = _owned_policy_selects(kind, owner, 0, owner.c.id == owner_id)
+    if kind is PrincipalKind.USER:
+        member = groups.c.id.in_(
+            select(group_members.c.group_id).where(group_members.c.user_id == owner_id)
+        )
+        parts += _owned_policy_selects(PrincipalKind.GROUP, groups, 1, member)
+    return union_all(*parts).order_by(
+        literal_column("level"),
+        literal_column("owner_key"),
+        literal_column("managed"),
+        literal_column("sort_key"),
+    )
+
+
+def _owned_policy_selects(
+    kind: PrincipalKind, owner: Table, level: int, which: ColumnElement[bool]
+) -> list[Select[Any]]:
+    inline, attached = inline_policies[kind], attachments[kind]
+    common: tuple[ColumnElement[Any], ...] = (
+        literal_column(str(level)).label("level"),
+        owner.c.name_key.label("owner_key"),
+        literal_column(f"'{kind.value}'").label("owner_kind"),
+        owner.c.name.label("owner_name"),
+    )
+    own_inline = (
+        select(
+            *common,
+            literal_column("0").label("managed"),
+            inline.c.name.label("sort_key"),
+            inline.c.name.label("name"),
+            inline.c.document.label("document"),
+        )
+        .join_from(inline, owner, inline.c.owner_id == owner.c.id)
+        .where(which)
+    )
+    own_managed = (
+        select(
+            *common,
+            literal_column("1").label("managed"),
+            managed_policies.c.name_key.label("sort_key"),
+            managed_policies.c.arn.label("name"),
+            managed_policies.c.document.label("document"),
+        )
+        .join_from(attached, owner, attached.c.owner_id == owner.c.id)
+        .join(managed_policies, managed_policies.c.id == attached.c.policy_id)
+        .where(which)
+    )
+    return [own_inline, own_managed]
+
+
+_IDENTITY_POLICY_QUERIES = {kind: _identity_policy_query(kind) for kind in PrincipalKind}
+"""Built once: resolution runs them on every authorizer cache miss."""
+
+
+def _temporary(row: Row[Any]) -> TemporaryCredentialRecord:
+    return TemporaryCredentialRecord(
+        access_key_id=str(row.id),
+        sealed_secret=bytes(row.secret),
+        token_sha256=str(row.token_sha256),
+        created=float(row.created),
+        expiration=float(row.expiration),
+        session_name=str(row.session_name),
+        user_id=row.user_id,
+        role_id=row.role_id,
+        session_policy=row.session_policy,
+    )
 
 
 def _under(table: Table, path_prefix: str) -> ColumnElement[bool]:
@@ -479,15 +630,15 @@ def _policies() -> Select[Any]:
 
 
 def _keys() -> Select[Any]:
-    return select(access_keys, users.c.name.label("user_name")).join(
-        users, users.c.id == access_keys.c.user_id
-    )
+    return select(access_keys, users.c.name).join(users, users.c.id == access_keys.c.user_id)
 
 
 def _user(row: Row[Any]) -> User:
-    tags = tuple((str(k), str(v)) for k, v in json.loads(row.tags))
+    """From any row that holds the users columns (alone or joined, so looked up by column)."""
+    m, c = row._mapping, users.c
+    tags = tuple((str(k), str(v)) for k, v in json.loads(m[c.tags]))
     return User(
-        name=row.name, id=row.id, arn=row.arn, path=row.path, created=row.created, tags=tags
+        name=m[c.name], id=m[c.id], arn=m[c.arn], path=m[c.path], created=m[c.created], tags=tags
     )
 
 
@@ -522,6 +673,13 @@ def _policy(row: Row[Any]) -> ManagedPolicy:
 
 
 def _key(row: Row[Any]) -> AccessKey:
+    """From a row of access_keys joined with users (for the user's name)."""
+    m, c = row._mapping, access_keys.c
     return AccessKey(
-        id=row.id, user_name=row.user_name, status=KeyStatus(row.status), created=row.created
+        id=m[c.id], user_name=m[users.c.name], status=KeyStatus(m[c.status]), created=m[c.created]
     )
+
+
+def _key_record(row: Row[Any]) -> AccessKeyRecord:
+    m, c = row._mapping, access_keys.c
+    return AccessKeyRecord(_key(row), str(m[c.user_id]), bytes(m[c.secret]))

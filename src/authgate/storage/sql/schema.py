@@ -80,11 +80,15 @@ group_members = Table(
     Index(None, "user_id"),
 )
 
-_OWNERS = {PrincipalKind.USER: users, PrincipalKind.GROUP: groups, PrincipalKind.ROLE: roles}
+OWNERS: dict[PrincipalKind, Table] = {
+    PrincipalKind.USER: users,
+    PrincipalKind.GROUP: groups,
+    PrincipalKind.ROLE: roles,
+}
 
 
 def _inline(kind: PrincipalKind) -> Table:
-    owner = _OWNERS[kind]
+    owner = OWNERS[kind]
     return Table(
         f"iam_{kind.value}_policies",
         metadata,
@@ -96,7 +100,7 @@ def _inline(kind: PrincipalKind) -> Table:
 
 
 def _attachments(kind: PrincipalKind) -> Table:
-    owner = _OWNERS[kind]
+    owner = OWNERS[kind]
     return Table(
         f"iam_{kind.value}_attachments",
         metadata,
