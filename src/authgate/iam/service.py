@@ -557,6 +557,13 @@ class IamService:
             policies=tuple(policies),
         )
 
+    async def delete_expired_credentials(self) -> int:
+        """Housekeeping: forget temporary credentials past their expiry; how many went."""
+        count = await self._store.delete_expired_credentials(self._clock.now())
+        if count:
+            self.bump_generation()
+        return count
+
     async def caller_for_user(self, name: str) -> Caller:
         return user_caller(await self.get_user(name), self._account)
 

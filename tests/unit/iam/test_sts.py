@@ -304,7 +304,11 @@ async def test_temporary_credentials_expire(world: IamWorld) -> None:
     assert expired is not None
     assert not expired.active
     assert expired.expiration == credentials.expiration <= world.clock.now()
-    assert await world.store.delete_expired_credentials(world.clock.now() + 1) == 1
+    assert await world.iam.delete_expired_credentials() == 0, "expiring now is not expired yet"
+    world.clock.advance(1)
+    generation = world.iam.generation
+    assert await world.iam.delete_expired_credentials() == 1
+    assert world.iam.generation == generation + 1
     assert await world.iam.resolve(credentials.access_key_id) is None
 
 
