@@ -196,7 +196,7 @@ def parse_settings(raw: object, base_dir: Path, source: str = "authgate.yaml") -
         r.text(listen_raw.get("host"), "#/listen/host", "127.0.0.1"),
         r.integer(listen_raw.get("port"), "#/listen/port", 8080, 0, 65535),
     )
-    data_dir = base_dir / r.text(top.get("data_dir"), "#/data_dir", ".authgate")
+    data_dir = (base_dir / r.text(top.get("data_dir"), "#/data_dir", ".authgate")).resolve()
     functions = _functions(r, top.get("functions", {}))
     apis = _apis(r, top.get("apis", []), base_dir)
     log_level = r.text(top.get("log_level"), "#/log_level", "INFO").upper()
