@@ -1,23 +1,24 @@
 """Data-plane benchmark: authgate as a reverse proxy, against nginx doing the same job.
 
 One run starts nginx serving a small static JSON file (the backend), nginx as a plain reverse
-proxy to it with upstream keep-alive, and authgate (one process) with an HTTP_PROXY route to
-the same backend; then drives the same keep-alive GET load through each with wrk and prints
-requests/s and latency percentiles. The proxy under test runs on CPU 0, backend and wrk on
-CPU 1. Everything it starts is stopped by PID when it ends, however it ends.
+proxy to it with upstream keep-alive, and authgate (one process) with HTTP_PROXY routes to the
+same backend: one with no authorization, one protected by IAM (every request SigV4-verified
+and its policies evaluated); then drives the same keep-alive GET load through each with wrk
+and prints requests/s and latency percentiles, with two ratios: authgate / nginx, and the IAM
+route / the no-auth route. The proxy under test runs on CPU 0, backend and wrk on CPU 1.
+Everything it starts is stopped by PID when it ends, however it ends.
 
     bench/run.sh [--duration 10] [--rounds 1] [--strict]
 
-`--strict` exits non-zero unless authgate reaches half of nginx's requests/s with p99 < 10 ms.
-When `authgate serve` cannot run yet (no HTTP server in the tree) a bare front end over the
-HTTP_PROXY integration stands in, and the table says so.
+`--strict` exits non-zero unless authgate reaches half of nginx's requests/s with p99 < 10 ms
+and the IAM route 0.8 of the no-auth route.
 """
 
 from __future__ import annotations
 
 import argparse
+import configparser
 import contextlib
-import importlib.util
 import os
 import re
 import shutil
@@ -34,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 BODY = b'{"message":"hello from the backend","ok":true,"n":1234567890}\n'
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 10.0
+TARGET_IAM_RATIO = 0.8
 
 
 @dataclass(frozen=True)
@@ -136,11 +138,25 @@ http {{
 
 
 def authgate_files(work: Path, backend_port: int) -> Path:
-    """Settings and an OpenAPI definition with one unauthenticated HTTP_PROXY route."""
+    """Settings and an OpenAPI definition: an unauthenticated and an IAM HTTP_PROXY route."""
     (work / "openapi.yaml").write_text(
         f"""openapi: 3.0.1
 info: {{title: bench, version: "1"}}
+components:
+  securitySchemes:
+    sigv4: {{type: apiKey, name: Authorization, in: header, x-amazon-apigateway-authtype: awsSigv4}}
 paths:
+  /iam/{{proxy+}}:
+    get:
+      security: [{{sigv4: []}}]
+      parameters:
+        - {{name: proxy, in: path, required: true, schema: {{type: string}}}}
+      x-amazon-apigateway-integration:
+        type: http_proxy
+        httpMethod: GET
+        uri: "http://127.0.0.1:{backend_port}/{{proxy}}"
+        requestParameters:
+          integration.request.path.proxy: method.request.path.proxy
   /{{proxy+}}:
     x-amazon-apigateway-any-method:
       parameters:
@@ -193,13 +209,16 @@ def parse_wrk(name: str, output: str) -> Result:
     return Result(name, float(rps.group(1)), percentiles["50"], percentiles["99"], errors)
 
 
-def run_wrk(url: str, seconds: float, connections: int, cpu: int | None) -> str:
+def run_wrk(
+    url: str, seconds: float, connections: int, cpu: int | None, headers: dict[str, str]
+) -> str:
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("wrk is not installed (bench/run.sh installs it)")
+    extra = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
     argv = pinned(
         cpu,
-        [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url],
+        [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", *extra, url],
     )
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)
     if done.returncode != 0:
@@ -207,36 +226,39 @@ def run_wrk(url: str, seconds: float, connections: int, cpu: int | None) -> str:
     return done.stdout
 
 
-def measure(
-    targets: list[tuple[str, str]], args: argparse.Namespace, cpu: int | None
-) -> list[Result]:
+Target = tuple[str, str, dict[str, str]]
+"""(name, URL, extra request headers)."""
+
+
+def measure(targets: list[Target], args: argparse.Namespace, cpu: int | None) -> list[Result]:
     """Warm each target up, then measure them in turn, `rounds` times; keep each target's
     median run, so one noisy moment on a shared machine does not decide the ratio."""
-    for _, url in targets:
-        check_once(url)
+    for _, url, headers in targets:
+        check_once(url, headers)
         if args.warmup > 0:
-            run_wrk(url, args.warmup, args.connections, cpu)
-    runs: dict[str, list[Result]] = {name: [] for name, _ in targets}
+            run_wrk(url, args.warmup, args.connections, cpu, headers)
+    runs: dict[str, list[Result]] = {name: [] for name, _, _ in targets}
     for round_ in range(args.rounds):
-        for name, url in targets:
-            result = parse_wrk(name, run_wrk(url, args.duration, args.connections, cpu))
+        for name, url, headers in targets:
+            output = run_wrk(url, args.duration, args.connections, cpu, headers)
+            result = parse_wrk(name, output)
             runs[name].append(result)
             print(
                 f"  round {round_ + 1}: {name}: {result.rps:,.0f} req/s, "
                 f"p99 {result.p99_ms:.2f} ms",
                 file=sys.stderr,
             )
-    return [sorted(runs[name], key=lambda r: r.rps)[len(runs[name]) // 2] for name, _ in targets]
+    return [sorted(runs[name], key=lambda r: r.rps)[len(runs[name]) // 2] for name, _, _ in targets]
 
 
-def check_once(url: str) -> None:
+def check_once(url: str, headers: dict[str, str]) -> None:
     """One plain request first, so a misconfigured target fails loudly instead of fast."""
     host_port, _, path = url.removeprefix("http://").partition("/")
     host, _, port = host_port.partition(":")
     with socket.create_connection((host, int(port)), 5) as conn:
-        conn.sendall(
-            f"GET /{path} HTTP/1.1\r\nHost: {host_port}\r\nConnection: close\r\n\r\n".encode()
-        )
+        lines = [f"GET /{path} HTTP/1.1", f"Host: {host_port}", "Connection: close"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
         data = b""
         conn.settimeout(5)
         for _ in range(1000):
@@ -249,50 +271,35 @@ def check_once(url: str) -> None:
         raise RuntimeError(f"{url} did not answer with the backend's body:\n{data[:500]!r}")
 
 
-def authgate_serves() -> bool:
-    """`authgate serve` needs the HTTP/1.1 server module; without it the stand-in runs."""
-    sys.path.insert(0, str(REPO / "src"))
-    try:
-        return importlib.util.find_spec("authgate.http1.server") is not None
-    finally:
-        sys.path.pop(0)
-
-
-def start_authgate(
-    procs: Processes, work: Path, backend_port: int, standin: bool
-) -> tuple[str, str]:
-    """Start authgate (or the stand-in) on CPU 0; returns its table label and URL."""
+def start_authgate(procs: Processes, work: Path, backend_port: int) -> int:
+    """Start authgate on CPU 0; returns its port."""
     port = free_port()
     log = work / "authgate.log"
-    env_python = sys.executable
-    if standin:
-        argv = [
-            env_python,
-            str(REPO / "bench" / "standin.py"),
-            "--port",
-            str(port),
-            "--backend",
-            f"http://127.0.0.1:{backend_port}",
-        ]
-        name, path = "authgate stand-in (pool + integration)", "/data.json"
-    else:
-        config = authgate_files(work, backend_port)
-        argv = [
-            env_python,
-            "-m",
-            "authgate",
-            "serve",
-            "--config",
-            str(config),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ]
-        name, path = "authgate", "/bench/data.json"
+    config = authgate_files(work, backend_port)
+    argv = [sys.executable, "-m", "authgate", "serve", "--config", str(config)]
+    argv += ["--host", "127.0.0.1", "--port", str(port)]
     process = procs.start("authgate", pinned(0, argv), log, work)
     wait_for_port(port, process, "authgate", log)
-    return name, f"http://127.0.0.1:{port}{path}"
+    return port
+
+
+def signed_headers(work: Path, url: str) -> dict[str, str]:
+    """Headers of a GET signed with the administrator key authgate wrote on first start.
+
+    wrk replays the one signed request: valid for the 5-minute clock-skew window, and
+    verified in full (signature and policies) on every request.
+    """
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    profile = configparser.ConfigParser()
+    profile.read(work / "data" / "credentials")
+    default = profile["default"]
+    credentials = Credentials(default["aws_access_key_id"], default["aws_secret_access_key"])
+    request = AWSRequest(method="GET", url=url)
+    SigV4Auth(credentials, "execute-api", "us-east-1").add_auth(request)
+    return {k: v for k, v in request.headers.items() if k.lower() != "host"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -306,9 +313,6 @@ def main(argv: list[str] | None = None) -> int:
         "--rounds", type=int, default=1, help="measure each target this many times (median)"
     )
     parser.add_argument("--strict", action="store_true", help="fail when the target is missed")
-    parser.add_argument(
-        "--standin", action="store_true", help="measure the stand-in even if authgate can serve"
-    )
     args = parser.parse_args(argv)
 
     nginx = find_nginx()
@@ -316,7 +320,6 @@ def main(argv: list[str] | None = None) -> int:
     proxy_cpu, load_cpu = (0, 1) if cpus >= 2 else (None, None)
     if proxy_cpu is None:
         print("warning: fewer than 2 CPUs, running unpinned", file=sys.stderr)
-    standin = args.standin or not authgate_serves()
 
     procs = Processes()
     previous = signal.signal(signal.SIGTERM, _interrupt)
@@ -358,7 +361,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             wait_for_port(proxy_port, process, "proxy nginx", log)
 
-            authgate_name, authgate_url = start_authgate(procs, work, backend_port, standin)
+            port = start_authgate(procs, work, backend_port)
+            iam_url = f"http://127.0.0.1:{port}/bench/iam/data.json"
 
             print(
                 f"wrk -c{args.connections} --latency, {args.rounds} x {args.duration:g} s per "
@@ -366,10 +370,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"backend and wrk on CPU {load_cpu}",
                 file=sys.stderr,
             )
-            targets = [
-                ("backend (direct)", f"http://127.0.0.1:{backend_port}/data.json"),
-                ("nginx proxy", f"http://127.0.0.1:{proxy_port}/data.json"),
-                (authgate_name, authgate_url),
+            targets: list[Target] = [
+                ("backend (direct)", f"http://127.0.0.1:{backend_port}/data.json", {}),
+                ("nginx proxy", f"http://127.0.0.1:{proxy_port}/data.json", {}),
+                ("authgate, no auth", f"http://127.0.0.1:{port}/bench/data.json", {}),
+                ("authgate, IAM (SigV4)", iam_url, signed_headers(work, iam_url)),
             ]
             results = measure(targets, args, load_cpu)
     except KeyboardInterrupt:
@@ -394,14 +399,20 @@ def report(results: list[Result], strict: bool) -> int:
         print(
             f"{r.name:<{width}}  {r.rps:>10,.0f}  {r.p50_ms:>8.2f}  {r.p99_ms:>8.2f}  {r.errors:>6}"
         )
-    _, nginx, authgate = results
+    _, nginx, authgate, iam = results
     ratio = authgate.rps / nginx.rps if nginx.rps else 0.0
     met = ratio >= TARGET_RATIO and authgate.p99_ms < TARGET_P99_MS and authgate.errors == 0
     print(
         f"authgate / nginx = {ratio:.2f}  (target >= {TARGET_RATIO:.2f} with p99 < "
         f"{TARGET_P99_MS:g} ms: {'met' if met else 'MISSED'})"
     )
-    return 1 if strict and not met else 0
+    iam_ratio = iam.rps / authgate.rps if authgate.rps else 0.0
+    iam_met = iam_ratio >= TARGET_IAM_RATIO and iam.errors == 0
+    print(
+        f"IAM route / no-auth route = {iam_ratio:.2f}  (target >= {TARGET_IAM_RATIO:.2f}: "
+        f"{'met' if iam_met else 'MISSED'})"
+    )
+    return 1 if strict and not (met and iam_met) else 0
 
 
 if __name__ == "__main__":

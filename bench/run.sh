@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Data-plane benchmark: authgate and nginx as reverse proxies in front of the same backend.
 # Installs nginx and wrk from Debian when they are missing, then runs bench/dataplane.py
-# (arguments pass through: --duration, --warmup, --connections, --strict, --standin).
+# (arguments pass through: --duration, --warmup, --connections, --rounds, --strict).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

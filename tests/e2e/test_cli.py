@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 import yaml
 
 from tests.support import REPO, free_port, openapi, proxy_to, wait_for
@@ -73,13 +74,16 @@ def test_serve_demo_and_shut_down_gracefully(tmp_path: Path) -> None:
     config["echo_backend"] = {"host": "127.0.0.1", "port": echo_port}
     config["apis"][0]["stages"][0]["variables"]["backend"] = f"http://127.0.0.1:{echo_port}"
     config["apis"][0]["definition"] = str(DEMO.parent / "openapi.yaml")
-    config["functions"]["HelloWorld"]["handler"] = str(DEMO.parent / "handlers/hello.py:handler")
+    for function in config["functions"].values():
+        function["handler"] = str(DEMO.parent / function["handler"])
     config["functions"]["Sleepy"] = {
         "handler": str(Path(__file__).parent / "handlers" / "behaviours.py:slow"),
         "timeout": 10,
     }
     definition = yaml.safe_load((DEMO.parent / "openapi.yaml").read_text())
     definition["paths"]["/sleepy"] = {"get": proxy_to("Sleepy")}
+    public = definition["x-amazon-apigateway-policy"]["Statement"][0]
+    public["Resource"].append("execute-api:/prod/GET/sleepy")
     (tmp_path / "openapi.yaml").write_text(yaml.safe_dump(definition))
     config["apis"][0]["definition"] = "openapi.yaml"
     config["data_dir"] = "data"
@@ -92,7 +96,10 @@ def test_serve_demo_and_shut_down_gracefully(tmp_path: Path) -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        assert wait_for(lambda: _up(base), timeout=20), "gateway did not start"
+        if not wait_for(lambda: _up(base), timeout=20):
+            proc.kill()
+            _, err = proc.communicate(timeout=5)
+            pytest.fail(f"gateway did not start: {err.decode()[-2000:]}")
         hello = httpx.get(f"{base}/prod/hello", params={"name": "Ada"})
         assert hello.status_code == 200
         assert hello.json()["message"] == "Hello, Ada!"

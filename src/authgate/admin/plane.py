@@ -26,7 +26,7 @@ from authgate.iam import errors as iam_errors
 from authgate.iam import sigv4
 from authgate.iam.service import IamService
 from authgate.iam.sts import StsService
-from authgate.policy import ContextKeys, ContextValue, RequestContext, evaluate_policies
+from authgate.policy import ContextKeys, RequestContext, evaluate_policies
 
 QUERY_SERVICES = frozenset({"iam", "sts"})
 AUTHGATE_PREFIX = "/_authgate/"
@@ -113,11 +113,18 @@ class ManagementPlane:
         """The caller's identity policies (and any session policy) must allow the action."""
         if principal is None:
             return False
-        keys: dict[str, ContextValue] = {**principal.context_keys, "aws:SourceIp": source_ip}
-        keys["aws:CurrentTime"] = time.strftime(
-            "%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._clock.now())
+        now = self._clock.now()
+        keys = ContextKeys.of_strings(
+            {
+                "aws:SourceIp": source_ip,
+                "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+                "aws:EpochTime": str(int(now)),
+                "aws:SecureTransport": "false",
+            }
         )
-        request = RequestContext(action, resource, principal.policy_principal, ContextKeys(keys))
+        request = RequestContext(
+            action, resource, principal.policy_principal, keys | principal.context_keys
+        )
         if not evaluate_policies(request, principal.policies).allowed:
             return False
         session = principal.session_policy

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from authgate.definition.model import empty
+from authgate.policy.context import EMPTY_KEYS, ContextKeys
 
 if TYPE_CHECKING:
     from authgate.gateway.exchange import Exchange
     from authgate.gateway.responses import Rejection
-    from authgate.policy import ContextValue, Policy
+    from authgate.policy import Policy
     from authgate.policy import Principal as PolicyPrincipal
 
 
@@ -33,7 +34,7 @@ class Principal:
     """Identity policies to evaluate for this caller."""
     session_policy: Policy | None = None
     """An AssumeRole session policy: it must allow too (it narrows, never widens)."""
-    context_keys: Mapping[str, ContextValue] = field(default_factory=empty)
+    context_keys: ContextKeys = EMPTY_KEYS
     """Condition keys the caller contributes (aws:username, aws:userid, ...)."""
     identity: Mapping[str, object | None] = field(default_factory=empty)
     """`requestContext.identity` fields for Lambda events."""

@@ -20,8 +20,9 @@ from authgate.http1.message import BytesBody, Request
 from authgate.iam import sigv4
 from authgate.iam.model import ResolvedCredential
 from authgate.iam.service import split_session_policy
-from authgate.policy import ContextValue, Policy, PolicyError, PolicyKind, parse_policy
+from authgate.policy import ContextKeys, Policy, PolicyError, PolicyKind, parse_policy
 from authgate.policy import Principal as PolicyPrincipal
+from authgate.policy.context import principal_keys
 
 SIGV4_PREFIX = "AWS4-HMAC-SHA256 "
 
@@ -82,11 +83,12 @@ def _known(resolved: ResolvedCredential) -> KnownCredential:
         "user": caller.user_id,
         "userArn": caller.arn,
     }
-    keys: dict[str, ContextValue] = {"aws:userid": caller.user_id}
+    policy_principal = PolicyPrincipal.from_arn(caller.arn)
+    keys = ContextKeys({"aws:userid": caller.user_id, **principal_keys(policy_principal)})
     principal = Principal(
         subject=caller.arn,
         kind="AWS_IAM",
-        policy_principal=PolicyPrincipal.from_arn(caller.arn),
+        policy_principal=policy_principal,
         policies=tuple(policies),
         session_policy=session,
         context_keys=keys,

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 from authgate.definition.model import empty
 from authgate.definition.routes import MethodPlan, StagePlan
 from authgate.http1.message import Request
+from authgate.policy.context import EMPTY_KEYS, ContextKeys
 
 if TYPE_CHECKING:
     from authgate.authorizers.base import Principal
-    from authgate.policy import ContextValue
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ class Exchange:
     trail: list[TrailEntry] = field(default_factory=list)
     principal: Principal | None = None
     """Who the authenticate step found the caller to be; None for anonymous callers."""
-    context_keys: dict[str, ContextValue] = field(default_factory=dict)
+    context_keys: ContextKeys = EMPTY_KEYS
     """Condition keys about the request (aws:SourceIp, aws:CurrentTime, ...), set by screen."""
     endpoint: tuple[str, str] | None = None
     """(VPC id, VPC endpoint id) when the request came in on a private listener."""

@@ -120,6 +120,9 @@ class ContextKeys(Mapping[str, tuple[str, ...]]):
     def __len__(self) -> int:
         return len(self._values)
 
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._values
+
     def __repr__(self) -> str:
         return f"ContextKeys({self._values!r})"
 
@@ -144,6 +147,24 @@ class ContextKeys(Mapping[str, tuple[str, ...]]):
 
     def is_multivalued(self, key: str) -> bool:
         return key.lower() in self._multi
+
+    @classmethod
+    def of_strings(cls, values: Mapping[str, str]) -> ContextKeys:
+        """Single-valued keys whose values are already text: the request path's fast way in."""
+        keys = cls()
+        keys._values = {key.lower(): (value,) for key, value in values.items()}
+        return keys
+
+    def __or__(self, other: ContextKeys) -> ContextKeys:
+        """Both sets of keys; `other` wins where both have one."""
+        if not other._values:
+            return self
+        if not self._values:
+            return other
+        out = ContextKeys()
+        out._values = {**self._values, **other._values}
+        out._multi = (self._multi - other._values.keys()) | other._multi
+        return out
 
     def merged(self, defaults: Mapping[str, ContextValue]) -> ContextKeys:
         """A copy with `defaults` added for keys not already present."""
@@ -191,7 +212,7 @@ class RequestContext:
         keys = self.keys
         if not isinstance(keys, ContextKeys):  # a plain mapping slipped through untyped code
             keys = ContextKeys(keys)
-        if self.principal.signed:
+        if self.principal.signed and "aws:principalarn" not in keys:
             keys = keys.merged(principal_keys(self.principal))
         if keys is not self.keys:
             object.__setattr__(self, "keys", keys)

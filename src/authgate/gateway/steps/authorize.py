@@ -10,7 +10,6 @@ from authgate.gateway.steps.screen import INVOKE, denial_message
 from authgate.policy import (
     ANONYMOUS,
     AuthorizationType,
-    ContextKeys,
     MethodPolicies,
     Policy,
     PolicyKind,
@@ -40,12 +39,12 @@ class AuthorizeStep:
 
     async def __call__(self, exchange: Exchange) -> Rejection | None:
         principal = exchange.principal
-        keys = dict(exchange.context_keys)
+        keys = exchange.context_keys
         if principal is not None:
-            keys.update(principal.context_keys)
+            keys = keys | principal.context_keys
         arn = exchange.method_arn
         request = RequestContext(
-            INVOKE, arn, principal.policy_principal if principal else ANONYMOUS, ContextKeys(keys)
+            INVOKE, arn, principal.policy_principal if principal else ANONYMOUS, keys
         )
         policies = MethodPolicies(
             self._authorization,

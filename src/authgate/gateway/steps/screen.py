@@ -15,7 +15,6 @@ from authgate.gateway.responses import Rejection, ResponseType
 from authgate.policy import (
     ANONYMOUS,
     ContextKeys,
-    ContextValue,
     Policy,
     RequestContext,
     evaluate_policies,
@@ -29,26 +28,41 @@ _FORBIDDEN = Rejection(
 )
 
 
-def request_keys(exchange: Exchange) -> dict[str, ContextValue]:
+_clock_keys: tuple[int, dict[str, str]] = (-1, {})
+
+
+def _time_keys(now: float) -> dict[str, str]:
+    """aws:CurrentTime and aws:EpochTime, formatted once a second."""
+    global _clock_keys
+    second = int(now)
+    if _clock_keys[0] != second:
+        _clock_keys = (
+            second,
+            {
+                "aws:currenttime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)),
+                "aws:epochtime": str(second),
+            },
+        )
+    return _clock_keys[1]
+
+
+def request_keys(exchange: Exchange) -> ContextKeys:
     """The global condition keys API Gateway puts in a resource-policy request context."""
-    now = exchange.received_at
-    keys: dict[str, ContextValue] = {
-        "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
-        "aws:EpochTime": int(now),
-        "aws:SecureTransport": exchange.request.scheme == "https",
-    }
+    request = exchange.request
+    keys = dict(_time_keys(exchange.received_at))
+    keys["aws:securetransport"] = "true" if request.scheme == "https" else "false"
     if exchange.endpoint is None:
-        keys["aws:SourceIp"] = exchange.source_ip
+        keys["aws:sourceip"] = exchange.source_ip
     else:
-        keys["aws:VpcSourceIp"] = exchange.source_ip
-        keys["aws:SourceVpc"], keys["aws:SourceVpce"] = exchange.endpoint
-    user_agent = exchange.request.header("user-agent")
+        keys["aws:vpcsourceip"] = exchange.source_ip
+        keys["aws:sourcevpc"], keys["aws:sourcevpce"] = exchange.endpoint
+    user_agent = request.header("user-agent")
     if user_agent is not None:
-        keys["aws:UserAgent"] = user_agent
-    referer = exchange.request.header("referer")
+        keys["aws:useragent"] = user_agent
+    referer = request.header("referer")
     if referer is not None:
-        keys["aws:Referer"] = referer
-    return keys
+        keys["aws:referer"] = referer
+    return ContextKeys.of_strings(keys)
 
 
 def denial_message(caller: str, resource: str, *, explicit: bool, side: str) -> str:
@@ -82,9 +96,7 @@ class ScreenStep:
         if self._policy is None:
             return None
         arn = exchange.method_arn
-        decision = evaluate_policies(
-            RequestContext(INVOKE, arn, ANONYMOUS, ContextKeys(keys)), (self._policy,)
-        )
+        decision = evaluate_policies(RequestContext(INVOKE, arn, ANONYMOUS, keys), (self._policy,))
         if decision.effect != "Deny":
             return None
         exchange.record("screen", "explicit deny", decision.reason)
