@@ -34,7 +34,8 @@ def box() -> SecretBox:
 )
 def test_round_trip(box: SecretBox, plaintext: bytes) -> None:
     sealed = box.seal(plaintext, context=CONTEXT)
-    assert plaintext not in sealed or plaintext == b""
+    if len(plaintext) >= 16:  # a short plaintext can turn up in random ciphertext by chance
+        assert plaintext not in sealed
     assert box.open(sealed, context=CONTEXT) == plaintext
     assert SecretBox(KEY).open(sealed, context=CONTEXT) == plaintext
 
