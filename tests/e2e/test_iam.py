@@ -418,3 +418,21 @@ def test_explain_shows_the_deciding_statement(world: World) -> None:
     assert steps["authenticate"]["outcome"] == "AWS_IAM"
     assert steps["authorize"]["outcome"] == "Deny"
     assert "NoSevens" in steps["authorize"]["detail"]
+
+
+def test_forwarded_for_is_honoured_only_from_trusted_proxies(gateway: Any) -> None:
+    running = gateway(
+        {
+            "trusted_proxies": ["127.0.0.1/32"],
+            "apis": [{"id": "range01", "definition": "range.yaml", "stages": [{"name": "prod"}]}],
+        },
+        {"range.yaml": RANGE_API},
+    )
+    url = f"{running.url}/prod/office"
+    assert httpx.get(url, headers={"X-Forwarded-For": "10.1.2.3"}).status_code == 200
+    # The client is the first untrusted hop from the right; what it claims further left is
+    # its own business and changes nothing.
+    chained = httpx.get(url, headers={"X-Forwarded-For": "10.1.2.3, 192.0.2.7"})
+    assert chained.status_code == 403
+    assert httpx.get(url).status_code == 403
+    assert httpx.get(url, headers={"X-Forwarded-For": "not-an-ip"}).status_code == 403
