@@ -4,6 +4,7 @@ and string to sign match byte for byte, and any change to a signed element is re
 from __future__ import annotations
 
 import calendar
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +14,8 @@ import pytest
 from authgate.iam import sigv4
 
 SUITE = Path(__file__).resolve().parents[3] / ".." / "shared" / "conformance" / "sigv4"
+if not SUITE.is_dir() and os.environ.get("CI"):
+    raise RuntimeError(f"CI must run the SigV4 conformance suite, and it is missing: {SUITE}")
 pytestmark = pytest.mark.skipif(not SUITE.is_dir(), reason=f"conformance suite not found: {SUITE}")
 
 # The suite's fixed inputs (its README).
