@@ -76,6 +76,7 @@ class Method:
     integration: Integration
     operation_name: str | None = None
     authorization: AuthorizationType = AuthorizationType.NONE
+    api_key_required: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,8 @@ class RestApi:
     endpoint_type: str = "REGIONAL"
     """REGIONAL, EDGE or PRIVATE (x-amazon-apigateway-endpoint-configuration)."""
     vpc_endpoint_ids: tuple[str, ...] = ()
+    api_key_source: str = "HEADER"
+    """Where metered methods find their API key: HEADER (x-api-key) or AUTHORIZER."""
 
 
 @dataclass(frozen=True, slots=True)

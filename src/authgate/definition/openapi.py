@@ -35,6 +35,7 @@ DEFAULT_ROUTE = "/$default"
 
 # Extensions understood at the top of a document (others → "not supported").
 _TOP_EXTENSIONS = {
+    f"{EXT}api-key-source",
     f"{EXT}binary-media-types",
     f"{EXT}gateway-responses",
     f"{EXT}importexport-version",
@@ -43,6 +44,11 @@ _TOP_EXTENSIONS = {
 }
 _OPERATION_EXTENSIONS = {f"{EXT}integration", f"{EXT}auth"}
 _ENDPOINT_TYPES = {"REGIONAL", "EDGE", "PRIVATE"}
+API_KEY = "API_KEY"
+"""A security scheme that requires an API key (x-api-key), not an authorizer."""
+Scheme = AuthorizationType | str
+Security = tuple[AuthorizationType, bool]
+"""(the method's authorizer, whether it requires an API key)."""
 _INTEGRATION_FIELDS = {
     "type",
     "uri",
@@ -114,8 +120,9 @@ class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
         self.problems: list[Problem] = []
-        self.schemes: dict[str, AuthorizationType] = {}
-        self.default_auth = AuthorizationType.NONE
+        self.schemes: dict[str, Scheme] = {}
+        self.default_security: Security = (AuthorizationType.NONE, False)
+        self.protocol = Protocol.REST
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(Problem(f"{self.source}:{where}", message))
@@ -148,15 +155,19 @@ class _Parser:
             if version.startswith("3")
             else pointer("securityDefinitions")
         )
+        self.protocol = protocol
         self.schemes = self._security_schemes(raw_schemes, schemes_at)
-        default_auth = self._authorization(doc.get("security"), pointer("security"))
-        self.default_auth = default_auth or AuthorizationType.NONE
+        default = self._security(doc.get("security"), pointer("security"))
+        self.default_security = default or (AuthorizationType.NONE, False)
         info = doc.get("info")
         name = str(info.get("title") or api_id) if isinstance(info, dict) else api_id
         resources = self._paths(doc.get("paths"), protocol)
         binary = self._binary_media_types(doc.get(f"{EXT}binary-media-types"))
         responses = self._gateway_responses(doc.get(f"{EXT}gateway-responses"), protocol)
         policy = self._policy(doc.get(f"{EXT}policy"), protocol)
+        key_source = str(doc.get(f"{EXT}api-key-source", "HEADER")).upper()
+        if key_source not in ("HEADER", "AUTHORIZER"):
+            self.problem(pointer(f"{EXT}api-key-source"), "must be HEADER or AUTHORIZER")
         endpoint_type, vpces = self._endpoint(doc, version)
         return RestApi(
             id=api_id,
@@ -168,18 +179,19 @@ class _Parser:
             policy=policy,
             endpoint_type=endpoint_type,
             vpc_endpoint_ids=vpces,
+            api_key_source=key_source,
         )
 
     # -- security ---------------------------------------------------------------------------
 
-    def _security_schemes(self, raw: object, where: str) -> dict[str, AuthorizationType]:
+    def _security_schemes(self, raw: object, where: str) -> dict[str, Scheme]:
         """Scheme name → what it means; only the kinds authgate implements are accepted."""
         if raw is None:
             return {}
         if not isinstance(raw, dict):
             self.problem(where, "must be an object of security schemes")
             return {}
-        schemes: dict[str, AuthorizationType] = {}
+        schemes: dict[str, Scheme] = {}
         for name, scheme in raw.items():
             at = f"{where}/{name}"
             if not isinstance(scheme, dict):
@@ -200,21 +212,30 @@ class _Parser:
             elif (
                 scheme.get("type") == "apiKey"
                 and str(scheme.get("name", "")).lower() == "x-api-key"
+                and scheme.get("in") == "header"
             ):
-                self.unsupported(at, "API keys (x-api-key)")
+                if self.protocol is Protocol.HTTP:
+                    self.problem(at, "HTTP APIs do not support API keys")
+                    continue
+                schemes[str(name)] = API_KEY
             else:
                 self.unsupported(at, f"security scheme {name!r}")
         return schemes
 
-    def _authorization(self, security: object, where: str) -> AuthorizationType | None:
-        """None when absent (inherit); NONE for an empty list."""
+    def _security(self, security: object, where: str) -> Security | None:
+        """None when absent (inherit); (NONE, False) for an empty list."""
         if security is None:
             return None
         if not isinstance(security, list):
             self.problem(where, "must be a list of security requirements")
             return None
+        if len(security) > 1:
+            self.problem(
+                where, "a method has one security requirement; alternatives are not supported"
+            )
         found: list[AuthorizationType] = []
-        for i, requirement in enumerate(security):
+        api_key = False
+        for i, requirement in enumerate(security[:1]):
             if not isinstance(requirement, dict):
                 self.problem(f"{where}/{i}", "must be an object")
                 continue
@@ -222,11 +243,13 @@ class _Parser:
                 kind = self.schemes.get(str(name))
                 if kind is None:
                     self.problem(f"{where}/{i}/{name}", f"no usable security scheme named {name!r}")
+                elif kind == API_KEY:
+                    api_key = True
                 else:
-                    found.append(kind)
-        if len(set(found)) > 1:
-            self.problem(where, "a method has one authorizer; alternatives are not supported")
-        return found[0] if found else AuthorizationType.NONE
+                    found.append(AuthorizationType(kind))
+        if len(found) > 1:
+            self.problem(where, "a method has one authorizer")
+        return (found[0] if found else AuthorizationType.NONE), api_key
 
     def _policy(self, raw: object, protocol: Protocol) -> str | None:
         where = pointer(f"{EXT}policy")
@@ -329,14 +352,16 @@ class _Parser:
 
     def _operation(
         self, op: object, where: str, protocol: Protocol
-    ) -> tuple[Integration, str | None, AuthorizationType] | None:
+    ) -> tuple[Integration, str | None, AuthorizationType, bool] | None:
         if not isinstance(op, dict):
             self.problem(where, "an operation must be an object")
             return None
         for key in op:
             if key.startswith(EXT) and key not in _OPERATION_EXTENSIONS:
                 self.unsupported(f"{where}/{key}", key)
-        auth = self._authorization(op.get("security"), f"{where}/security")
+        auth, api_key = self._security(op.get("security"), f"{where}/security") or (
+            self.default_security
+        )
         explicit = op.get(f"{EXT}auth")
         if explicit is not None:
             kind = explicit.get("type") if isinstance(explicit, dict) else None
@@ -352,11 +377,7 @@ class _Parser:
         if integration is None:
             return None
         operation_id = op.get("operationId")
-        return (
-            integration,
-            str(operation_id) if operation_id else None,
-            auth if auth is not None else self.default_auth,
-        )
+        return integration, str(operation_id) if operation_id else None, auth, api_key
 
     # -- integrations -----------------------------------------------------------------------
 

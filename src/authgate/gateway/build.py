@@ -29,6 +29,7 @@ class MethodSteps:
 
     def __init__(self, authorizers: dict[AuthorizationType, Authorizer]) -> None:
         self._authorizers = authorizers
+        self._meter: object | None = None
         self._policies: dict[tuple[str, str], Policy | None] = {}
 
     def resource_policy(self, api: RestApi, stage: StagePlan, where: str) -> Policy | None:
@@ -53,6 +54,8 @@ class MethodSteps:
     def __call__(
         self, api: RestApi, method: Method, stage: StagePlan, where: str
     ) -> tuple[Step, ...]:
+        if method.api_key_required and self._meter is None:
+            raise ConfigError([Problem(where, "API keys (apiKeyRequired) are not supported yet")])
         policy = self.resource_policy(api, stage, where)
         private = api.vpc_endpoint_ids if api.endpoint_type == "PRIVATE" else None
         authorization = method.authorization

@@ -98,8 +98,8 @@ def test_http_api_detected_by_export_marker_with_payload_2_default() -> None:
     ("document", "expected"),
     [
         (
-            doc({"/a": {"get": proxy()}}, **{"x-amazon-apigateway-api-key-source": "HEADER"}),
-            "#/x-amazon-apigateway-api-key-source: x-amazon-apigateway-api-key-source is not",
+            doc({"/a": {"get": proxy()}}, **{"x-amazon-apigateway-api-key-source": "QUERY"}),
+            "#/x-amazon-apigateway-api-key-source: must be HEADER or AUTHORIZER",
         ),
         (
             doc({"/a": {"get": {**proxy(), "x-amazon-apigateway-auth": {"type": "CUSTOM"}}}}),
@@ -153,7 +153,7 @@ def test_all_problems_are_reported_together() -> None:
                 "/a": {"get": proxy(timeoutInMillis=1)},
                 "/b": {"post": {"x-amazon-apigateway-integration": {"type": "nope"}}},
             },
-            **{"x-amazon-apigateway-api-key-source": "HEADER"},
+            **{"x-amazon-apigateway-minimum-compression-size": 0},
         )
     )
     assert len(found) == 3, found
@@ -233,7 +233,31 @@ def test_resource_policy_and_private_endpoint_are_read() -> None:
     assert api.vpc_endpoint_ids == ("vpce-1",)
 
 
-def test_authorizer_and_api_key_schemes_are_not_supported_yet() -> None:
+def test_api_key_requirement_is_read_beside_the_authorizer() -> None:
+    api = parse_definition(
+        doc(
+            {
+                "/both": {"get": {**proxy(), "security": [{"sigv4": [], "key": []}]}},
+                "/key": {"get": {**proxy(), "security": [{"key": []}]}},
+            },
+            components={"securitySchemes": {**SIGV4_SCHEME, **KEY_SCHEME}},
+            **{"x-amazon-apigateway-api-key-source": "AUTHORIZER"},
+        ),
+        api_id="a1",
+        source="api.yaml",
+    )
+    found = {
+        r.path: (r.methods["GET"].authorization.value, r.methods["GET"].api_key_required)
+        for r in api.resources
+    }
+    assert found == {"/both": ("AWS_IAM", True), "/key": ("NONE", True)}
+    assert api.api_key_source == "AUTHORIZER"
+
+
+KEY_SCHEME = {"key": {"type": "apiKey", "name": "x-api-key", "in": "header"}}
+
+
+def test_authorizer_schemes_are_not_supported_yet() -> None:
     found = problems_of(
         doc(
             {"/a": {"get": proxy()}},
@@ -245,10 +269,8 @@ def test_authorizer_and_api_key_schemes_are_not_supported_yet() -> None:
                         "in": "header",
                         "x-amazon-apigateway-authorizer": {"type": "token"},
                     },
-                    "key": {"type": "apiKey", "name": "x-api-key", "in": "header"},
                 }
             },
         )
     )
     assert any("x-amazon-apigateway-authorizer is not supported" in p for p in found)
-    assert any("API keys (x-api-key) is not supported" in p for p in found)
