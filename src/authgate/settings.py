@@ -53,10 +53,22 @@ class FunctionSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class Throttle:
+    """A token bucket: `rate` requests per second on average, bursts of up to `burst`."""
+
+    rate: float
+    burst: int
+
+
+@dataclass(frozen=True, slots=True)
 class StageSettings:
     name: str
     variables: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     access_log_format: str | None = None
+    throttle: Throttle | None = None
+    """The stage's default throttle for every method (AWS's `*/*` method setting)."""
+    method_throttles: Mapping[str, Throttle] = field(default_factory=lambda: MappingProxyType({}))
+    """Per-method throttles keyed `/resource/path/VERB` (`//GET` for the root), as AWS keys them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +119,11 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     """CIDRs of proxies whose X-Forwarded-For is believed; from anyone else it is ignored."""
     endpoints: tuple[VpcEndpoint, ...] = ()
+    account_throttle: Throttle = Throttle(10_000.0, 5_000)
+    """AWS's account-level default across all APIs of this gateway."""
+    throttle_fail_open: bool = False
+    """When the counter store is unreachable: deny (False, the default) or let throttled-only
+    methods through. Quotas and API-key checks always fail closed."""
 
 
 class _Reader:
@@ -167,6 +184,8 @@ _TOP = {
     "echo_backend",
     "trusted_proxies",
     "endpoints",
+    "account_throttle",
+    "throttle_fail_open",
 }
 
 
@@ -212,6 +231,11 @@ def parse_settings(raw: object, base_dir: Path, source: str = "authgate.yaml") -
     access_log = r.text(top.get("access_log"), "#/access_log", "-")
     trusted = _trusted_proxies(r, top.get("trusted_proxies", []))
     endpoints = _endpoints(r, top.get("endpoints", []))
+    account = _throttle(r, top.get("account_throttle"), "#/account_throttle")
+    fail_open = top.get("throttle_fail_open", False)
+    if not isinstance(fail_open, bool):
+        r.problem("#/throttle_fail_open", "must be true or false")
+        fail_open = False
     settings = Settings(
         base_dir=base_dir,
         source=source,
@@ -228,6 +252,8 @@ def parse_settings(raw: object, base_dir: Path, source: str = "authgate.yaml") -
         echo_backend=echo,
         trusted_proxies=trusted,
         endpoints=endpoints,
+        account_throttle=account or Throttle(10_000.0, 5_000),
+        throttle_fail_open=fail_open,
     )
     if r.problems:
         raise ConfigError(r.problems)
@@ -294,7 +320,11 @@ def _stages(r: _Reader, raw: object, api_where: str) -> tuple[StageSettings, ...
     names: set[str] = set()
     for j, item in enumerate(raw):
         where = f"{api_where}/stages/{j}"
-        body = r.mapping(item, where, {"name", "variables", "access_log_format"})
+        body = r.mapping(
+            item,
+            where,
+            {"name", "variables", "access_log_format", "throttle", "method_throttles"},
+        )
         name = r.text(body.get("name"), f"{where}/name", "")
         if not STAGE_NAME.fullmatch(name):
             r.problem(f"{where}/name", "a stage name has 1-128 letters, digits, '-' or '_'")
@@ -316,14 +346,36 @@ def _stages(r: _Reader, raw: object, api_where: str) -> tuple[StageSettings, ...
                     r.problem(f"{where}/variables/{key}", "a value has at most 512 characters")
                 variables[str(key)] = text
         fmt = body.get("access_log_format")
+        method_throttles: dict[str, Throttle] = {}
+        raw_methods = body.get("method_throttles") or {}
+        if not isinstance(raw_methods, dict):
+            r.problem(f"{where}/method_throttles", "must map `/path/VERB` to a throttle")
+            raw_methods = {}
+        for key, value in raw_methods.items():
+            at = f"{where}/method_throttles/{key}"
+            if not re.fullmatch(r"/.*/(GET|PUT|POST|DELETE|PATCH|HEAD|OPTIONS|\*)", str(key)):
+                r.problem(at, "a method throttle is keyed `/resource/path/VERB`, e.g. /pets/GET")
+            method_throttles[str(key)] = _throttle(r, value, at) or Throttle(0, 0)
         stages.append(
             StageSettings(
                 name,
                 MappingProxyType(variables),
                 r.text(fmt, f"{where}/access_log_format", "") or None,
+                _throttle(r, body.get("throttle"), f"{where}/throttle"),
+                MappingProxyType(method_throttles),
             )
         )
     return tuple(stages)
+
+
+def _throttle(r: _Reader, raw: object, where: str) -> Throttle | None:
+    if raw is None:
+        return None
+    body = r.mapping(raw, where, {"rate", "burst"})
+    return Throttle(
+        r.number(body.get("rate"), f"{where}/rate", 0.0, 0.0, 1_000_000.0),
+        r.integer(body.get("burst"), f"{where}/burst", 0, 0, 1_000_000),
+    )
 
 
 def _trusted_proxies(r: _Reader, raw: object) -> tuple[str, ...]:
