@@ -436,3 +436,15 @@ def test_forwarded_for_is_honoured_only_from_trusted_proxies(gateway: Any) -> No
     assert chained.status_code == 403
     assert httpx.get(url).status_code == 403
     assert httpx.get(url, headers={"X-Forwarded-For": "not-an-ip"}).status_code == 403
+
+
+def test_policy_changes_take_effect_on_the_next_request(world: World) -> None:
+    assert signed(world.alice, "GET", world.url("/pets/1")).status_code == 200
+    world.iam.delete_user_policy(UserName="alice", PolicyName="pets")
+    assert signed(world.alice, "GET", world.url("/pets/1")).status_code == 403
+    world.iam.put_user_policy(
+        UserName="alice", PolicyName="pets", PolicyDocument=json.dumps(ALLOW_PETS)
+    )
+    assert signed(world.alice, "GET", world.url("/pets/1")).status_code == 200
+    # A decision taken for one method never answers for another.
+    assert signed(world.alice, "GET", world.url("/admin")).status_code == 403

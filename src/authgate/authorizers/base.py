@@ -16,7 +16,7 @@ from authgate.policy.context import EMPTY_KEYS, ContextKeys
 if TYPE_CHECKING:
     from authgate.gateway.exchange import Exchange
     from authgate.gateway.responses import Rejection
-    from authgate.policy import Policy
+    from authgate.policy import Decision, Policy
     from authgate.policy import Principal as PolicyPrincipal
 
 
@@ -39,6 +39,10 @@ class Principal:
     identity: Mapping[str, object | None] = field(default_factory=empty)
     """`requestContext.identity` fields for Lambda events."""
     usage_identifier_key: str | None = None
+    decisions: dict[object, Decision] | None = field(default=None, compare=False, repr=False)
+    """Decisions already taken for this caller, when none of its policies has conditions: they
+    depend on the method ARN alone. Lives as long as this Principal, which is dropped whenever
+    IAM records change."""
 
 
 @dataclass(frozen=True, slots=True)

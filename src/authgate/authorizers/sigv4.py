@@ -83,6 +83,7 @@ def _known(resolved: ResolvedCredential) -> KnownCredential:
         "user": caller.user_id,
         "userArn": caller.arn,
     }
+    conditioned = [*policies, session] if session is not None else policies
     policy_principal = PolicyPrincipal.from_arn(caller.arn)
     keys = ContextKeys({"aws:userid": caller.user_id, **principal_keys(policy_principal)})
     principal = Principal(
@@ -92,6 +93,7 @@ def _known(resolved: ResolvedCredential) -> KnownCredential:
         policies=tuple(policies),
         session_policy=session,
         context_keys=keys,
+        decisions=None if any(p.conditional for p in conditioned) else {},
         identity=identity,
     )
     return KnownCredential(resolved, sigv4.SecretKey(resolved.secret), principal)

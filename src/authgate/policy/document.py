@@ -192,6 +192,12 @@ class Policy:
     def to_json(self) -> str:
         return json.dumps(self.document, separators=(",", ":"))
 
+    @property
+    def conditional(self) -> bool:
+        """Whether a decision can depend on the request's context keys, not just on who,
+        what action and which resource."""
+        return any(statement.conditions for statement in self.statements)
+
 
 def parse_policy(
     document: str | Mapping[str, object],

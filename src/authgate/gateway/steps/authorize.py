@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from authgate.authorizers.base import Principal
 from authgate.gateway.exchange import Exchange
 from authgate.gateway.responses import Rejection, ResponseType
 from authgate.gateway.steps.screen import INVOKE, denial_message
 from authgate.policy import (
     ANONYMOUS,
     AuthorizationType,
+    Decision,
     MethodPolicies,
     Policy,
     PolicyKind,
@@ -17,6 +19,9 @@ from authgate.policy import (
     evaluate,
     evaluate_policies,
 )
+
+_CACHED_DECISIONS = 1024
+"""Per caller; past it the cache starts again (callers rarely touch that many methods)."""
 
 _SIDE = {PolicyKind.RESOURCE: "resource-based", PolicyKind.IDENTITY: "identity-based"}
 
@@ -36,9 +41,27 @@ class AuthorizeStep:
         self._policy = resource_policy
         self._account = account
         self._private = private_api
+        self._cacheable = resource_policy is None or not resource_policy.conditional
 
     async def __call__(self, exchange: Exchange) -> Rejection | None:
         principal = exchange.principal
+        cache = principal.decisions if principal is not None and self._cacheable else None
+        if cache is not None:
+            key = (self, exchange.method_arn)
+            decision = cache.get(key)
+            if decision is None:
+                decision = self._decide(exchange, principal)
+                if len(cache) >= _CACHED_DECISIONS:
+                    cache.clear()
+                cache[key] = decision
+        else:
+            decision = self._decide(exchange, principal)
+        exchange.record("authorize", decision.effect, decision.reason)
+        if decision.allowed:
+            return None
+        return self._rejection(exchange, principal, decision)
+
+    def _decide(self, exchange: Exchange, principal: Principal | None) -> Decision:
         keys = exchange.context_keys
         if principal is not None:
             keys = keys | principal.context_keys
@@ -56,9 +79,12 @@ class AuthorizeStep:
         decision = evaluate(request, policies)
         if decision.allowed and principal is not None and principal.session_policy is not None:
             decision = evaluate_policies(request, (principal.session_policy,))
-        exchange.record("authorize", decision.effect, decision.reason)
-        if decision.allowed:
-            return None
+        return decision
+
+    def _rejection(
+        self, exchange: Exchange, principal: Principal | None, decision: Decision
+    ) -> Rejection:
+        arn = exchange.method_arn
         explicit = decision.effect == "Deny"
         kind = decision.deciding.kind if decision.deciding else decision.missing_allow
         side = _SIDE.get(kind or PolicyKind.RESOURCE, "resource-based")
