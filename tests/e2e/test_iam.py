@@ -302,7 +302,9 @@ def test_replay_outside_the_skew_window(world: World) -> None:
     SigV4Auth(world.alice, "execute-api", "us-east-1").add_auth(request)
     headers = dict(request.headers.items())
     assert httpx.get(world.url("/pets/1"), headers=headers).status_code == 200
-    world.clock.advance(301)
+    signed_at = datetime.datetime.strptime(headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
+    signed_epoch = signed_at.replace(tzinfo=datetime.UTC).timestamp()
+    world.clock.advance(signed_epoch + 301 - world.clock.now())
     replay = httpx.get(world.url("/pets/1"), headers=headers)
     assert replay.status_code == 403
     assert replay.json()["message"].startswith("Signature expired:")
