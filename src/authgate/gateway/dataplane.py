@@ -27,10 +27,10 @@ _ids = random.Random(os.urandom(32))  # noqa: S311 - request ids are not secrets
 
 def new_ids() -> tuple[str, str, str]:
     """Request id (UUID 4 form), extended request id and X-Ray-style trace id."""
-    h = f"{_ids.getrandbits(128):032x}"
-    request_id = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
-    extended = base64.b64encode(_ids.getrandbits(88).to_bytes(11, "big")).decode()
-    trace = f"Root=1-{int(time.time()):08x}-{_ids.getrandbits(96):024x}"
+    h = f"{_ids.getrandbits(240):060x}"
+    request_id = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
+    extended = base64.b64encode(bytes.fromhex(h[38:60])).decode()
+    trace = f"Root=1-{int(time.time()):08x}-{h[32:56]}"
     return request_id, extended, trace
 
 
@@ -131,5 +131,6 @@ class DataPlane:
         stage = exchange.stage
         key = (stage.api_id, stage.stage) if stage else ("-", "-")
         self.access_log.write(exchange, self._formats.get(key), status, length)
-        self.decisions.keep(exchange, status)
+        if exchange.trail or exchange.error_type is not None:  # something was decided
+            self.decisions.keep(exchange, status)
         self.metrics.observe(key[0], key[1], status, time.monotonic() - exchange.started)

@@ -3,7 +3,8 @@
 An authgate extension: AWS cannot say why it refused a request; we keep, for the last
 requests, which steps ran, what each decided, and which policy statement decided it.
 Nothing secret is recorded (ARNs, statement references and outcomes only), and nothing
-large: the request itself is not kept.
+large: the request itself is not kept. Requests on which nothing was decided (a public route
+that simply answered) are not kept either.
 """
 
 from __future__ import annotations
