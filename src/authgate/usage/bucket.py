@@ -1,0 +1,51 @@
+"""Token buckets as API Gateway throttles with them: `rateLimit` tokens a second flow into a
+bucket of `burstLimit` tokens, and each request takes one.
+
+A bucket is two numbers, the tokens left and when they were counted, so any store can keep it
+(a dict entry, a Redis hash). A bucket never seen is full. Time is the caller's: a reading
+earlier than the bucket's stamp (another host's clock, a clock stepped back) refills nothing
+and leaves the stamp where it was, so skew can only slow refilling, never mint tokens.
+The Redis script in `storage/redis_counters.py` repeats this arithmetic; the contract tests
+hold the two to the same answers.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+
+class Bucket(NamedTuple):
+    tokens: float
+    stamp: float
+    """When `tokens` was counted (seconds, the caller's clock)."""
+
+
+def refill(bucket: Bucket | None, rate: float, burst: int, now: float) -> Bucket:
+    """The bucket as it stands at `now`; never holds more than `burst`."""
+    if bucket is None:
+        return Bucket(float(burst), now)
+    tokens, stamp = bucket
+    if now > stamp:
+        tokens += (now - stamp) * rate
+        stamp = now
+    return Bucket(min(tokens, float(burst)), stamp)
+
+
+def take(bucket: Bucket | None, rate: float, burst: int, now: float) -> tuple[bool, Bucket]:
+    """Take one token if there is one: (admitted, the bucket to keep)."""
+    current = refill(bucket, rate, burst, now)
+    if current.tokens >= 1.0:
+        return True, Bucket(current.tokens - 1.0, current.stamp)
+    return False, current
+
+
+def full_at(bucket: Bucket, rate: float, burst: int) -> float:
+    """When the bucket, left alone, is full again: from then on forgetting it changes nothing.
+    Infinite when nothing refills it."""
+    missing = burst - bucket.tokens
+    if missing <= 0:
+        return bucket.stamp
+    if rate <= 0:
+        return math.inf
+    return bucket.stamp + missing / rate
