@@ -21,6 +21,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/authgate serve
 
 test: $(VENV)/.installed-dev
+	bash scripts/services.sh
 	$(BIN)/python -m pytest -q
 
 check: $(VENV)/.installed-dev

@@ -13,6 +13,7 @@ from authgate.app import Application
 from authgate.http1.message import Handler
 from authgate.http1.server import HttpServer
 from authgate.settings import load_settings
+from tests.redis_service import RedisServer, require
 from tests.support import GatewayFactory, LoopThread, RunningGateway
 
 
@@ -60,3 +61,14 @@ def backend(loop_thread: LoopThread) -> Iterator[Callable[[Handler], str]]:
     yield start
     for server in servers:
         loop_thread.run(server.shutdown(1.0))
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private redis-server on a free loopback port for the whole session (tests namespace
+    their keys). Skipped where redis-server is not installed, except under CI."""
+    require("redis-server", RedisServer.installed(), "run `bash scripts/services.sh`")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server.url
+    server.stop()

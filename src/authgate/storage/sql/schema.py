@@ -147,3 +147,32 @@ temporary_credentials = Table(
     Index(None, "user_id"),
     Index(None, "role_id"),
 )
+
+# -- Metering snapshots (memory counters) ---------------------------------------------------------
+# The memory counter store writes its quota counts and daily usage here every second and at
+# shutdown, and reads them back at start; no foreign keys, as counts may outlive their key.
+
+WINDOW = 16
+
+quota_counts = Table(
+    "meter_quota_counts",
+    metadata,
+    Column("key_id", String(ID), nullable=False),
+    Column("plan_id", String(ID), nullable=False),
+    Column("period_id", String(WINDOW), nullable=False),
+    Column("used", Integer, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    PrimaryKeyConstraint("key_id", "plan_id", "period_id"),
+    Index(None, "expires_at"),
+)
+
+daily_usage = Table(
+    "meter_daily_usage",
+    metadata,
+    Column("plan_id", String(ID), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("key_id", String(ID), nullable=False),
+    Column("used", Integer, nullable=False),
+    PrimaryKeyConstraint("plan_id", "day", "key_id"),
+    Index(None, "day"),
+)

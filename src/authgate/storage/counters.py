@@ -1,0 +1,135 @@
+"""Hot counters: throttling buckets, quota windows and daily usage, behind one small Protocol.
+
+The gateway's meter step calls `take` once per throttle level and `consume` (or `record`, for a
+plan without a quota) once per request, so each verb is a single atomic step and, on a shared
+backend, a single round trip. Stores know no calendar and no plan rules: the caller works out
+the bucket's rate, the window id, its end and the allowance (`authgate.usage`), and the store
+only counts. All times are the caller's wall clock (`Clock.now()`), so a fleet shares one
+notion of time and tests can pass a ManualClock's.
+
+`open_counters` maps the `counters:` URL of the settings to a backend by scheme; a backend's
+driver is imported only when chosen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from authgate.clock import Clock
+from authgate.errors import AuthgateError, ConfigError, Problem
+
+USAGE_RETENTION_DAYS = 400
+"""How long daily usage is kept for GetUsage: over a year, so year-on-year reads work."""
+
+
+class CounterUnavailable(AuthgateError):
+    """The counter store could not be reached or did not answer in time.
+
+    The meter step denies with 500 (fail closed) unless the operator chose fail-open for
+    throttling; the message is for logs only.
+    """
+
+
+class CounterStore(Protocol):
+    async def take(self, key: str, rate: float, burst: int, now: float) -> bool:
+        """Take one token from bucket `key` (`rate` tokens/s, capacity `burst`, full when new);
+        False when it is empty. Atomic."""
+        ...
+
+    async def consume(
+        self,
+        key_id: str,
+        plan_id: str,
+        day: str,
+        *,
+        limit: int,
+        window: str,
+        expires_at: float,
+        now: float,
+    ) -> tuple[bool, int]:
+        """Charge one request to the key's quota in `window` unless `limit` are counted there
+        already, and when admitted also to its usage on `day`; one atomic step.
+
+        Returns (admitted, requests counted in the window). The window's count may be
+        forgotten after `expires_at`.
+        """
+        ...
+
+    async def record(self, key_id: str, plan_id: str, day: str, n: int = 1) -> None:
+        """Count `n` requests on `day` for a plan without a quota."""
+        ...
+
+    async def quota_used(self, key_id: str, plan_id: str, window: str) -> int:
+        """Requests counted in the key's quota `window` (0 when none)."""
+        ...
+
+    async def set_used(
+        self,
+        key_id: str,
+        plan_id: str,
+        *,
+        window: str,
+        used: int,
+        expires_at: float,
+        now: float,
+    ) -> None:
+        """Overwrite the count of the key's quota `window` (UpdateUsage `/remaining`); may be
+        negative, which grants more than the allowance."""
+        ...
+
+    async def usage(
+        self, plan_id: str, key_ids: Sequence[str] | None, start_day: str, end_day: str
+    ) -> dict[str, list[int]]:
+        """Requests per day from `start_day` to `end_day` (inclusive, oldest first) for each of
+        `key_ids`, or for every key with usage in that range when None."""
+        ...
+
+    async def close(self) -> None:
+        """Save what must survive (memory backend) and release connections."""
+        ...
+
+
+Opener = Callable[[str, AsyncEngine, Clock], Awaitable[CounterStore]]
+
+
+async def _open_memory(url: str, engine: AsyncEngine, clock: Clock) -> CounterStore:
+    from authgate.storage.memory_counters import MemoryCounters
+
+    parts = urlsplit(url)
+    if parts.netloc or parts.path not in ("", "/") or parts.query:
+        raise ConfigError([Problem("counters", "memory:// takes no host, path or options")])
+    return await MemoryCounters.open(engine, clock)
+
+
+async def _open_redis(url: str, engine: AsyncEngine, clock: Clock) -> CounterStore:
+    from authgate.storage.redis_counters import RedisCounters
+
+    return await RedisCounters.open(url)
+
+
+SCHEMES: dict[str, Opener] = {
+    "memory": _open_memory,
+    "redis": _open_redis,
+    "rediss": _open_redis,
+}
+
+
+async def open_counters(url: str, *, engine: AsyncEngine, clock: Clock) -> CounterStore:
+    """The counter store for a `counters:` URL: `memory://` (persisted to the records database
+    `engine`) or `redis://host:port/db` / `rediss://…` (shared by a fleet)."""
+    scheme = urlsplit(url).scheme
+    opener = SCHEMES.get(scheme)
+    if opener is None:
+        raise ConfigError(
+            [
+                Problem(
+                    "counters",
+                    f"unsupported counters scheme {scheme!r} (use memory:// or redis://...)",
+                )
+            ]
+        )
+    return await opener(url, engine, clock)
