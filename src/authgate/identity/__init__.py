@@ -1,0 +1,1 @@
+"""User pools: the identity provider authgate runs itself (keys, tokens, discovery)."""
