@@ -47,7 +47,7 @@ from authgate.observability.accesslog import AccessLog
 from authgate.observability.metrics import GatewayMetrics, registry_with
 from authgate.policy import AuthorizationType
 from authgate.security.secrets import SecretBox
-from authgate.settings import ApiSettings, Settings, records_url
+from authgate.settings import ApiSettings, Settings, Throttle, records_url
 from authgate.storage.sql.engine import open_engine
 from authgate.storage.sql.iam import SqlIamStore
 
@@ -148,7 +148,13 @@ def compile_routes(
                 stages.append(
                     compile_stage(
                         api,
-                        Stage(stage.name, stage.variables, stage.access_log_format),
+                        Stage(
+                            stage.name,
+                            stage.variables,
+                            stage.access_log_format,
+                            _limit(stage.throttle),
+                            {k: (t.rate, t.burst) for k, t in stage.method_throttles.items()},
+                        ),
                         account_id=settings.account_id,
                         region=settings.region,
                         deployment_id=digest,
@@ -162,6 +168,10 @@ def compile_routes(
     if problems:
         raise ConfigError(problems)
     return Router(stages)
+
+
+def _limit(throttle: Throttle | None) -> tuple[float, int] | None:
+    return None if throttle is None else (throttle.rate, throttle.burst)
 
 
 class NoCredentials:
@@ -228,6 +238,8 @@ class Application:
             self.clock,
             account_id=settings.account_id,
             region=settings.region,
+            routes=lambda: self.dataplane.router,
+            endpoints={endpoint.vpce: endpoint.vpc for endpoint in settings.endpoints},
         )
 
     async def handle(self, request: Request, endpoint: tuple[str, str] | None = None) -> Response:

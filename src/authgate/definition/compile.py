@@ -26,11 +26,13 @@ IntegrationFactory = Callable[[IntegrationSpec, str, StagePlan, str], "Integrati
 """(spec, uri with stage variables substituted, stage, location) → a ready Integration.
 Raises ConfigError for a spec it cannot serve."""
 
-StepFactory = Callable[[RestApi, Method, StagePlan, str], "tuple[Step, ...]"]
-"""(api, method, stage, location) → the method's pipeline steps, in order."""
+StepFactory = Callable[[RestApi, str, Method, StagePlan, str], "tuple[Step, ...]"]
+"""(api, resource path, method, stage, location) → the method's pipeline steps, in order."""
 
 
-def no_steps(api: RestApi, method: Method, stage: StagePlan, where: str) -> tuple[Step, ...]:
+def no_steps(
+    api: RestApi, resource_path: str, method: Method, stage: StagePlan, where: str
+) -> tuple[Step, ...]:
     return ()
 
 
@@ -75,6 +77,8 @@ def compile_stage(
         binary_media_types=api.binary_media_types,
         gateway_responses=api.gateway_responses,
         access_log_format=stage.access_log_format,
+        throttle=stage.throttle,
+        method_throttles=stage.method_throttles,
     )
     problems: list[Problem] = []
     root = ResourceNode()
@@ -88,7 +92,7 @@ def compile_stage(
             )
             try:
                 integration = make_integration(method.integration, uri, plan, where)
-                steps = make_steps(api, method, plan, where)
+                steps = make_steps(api, resource.path, method, plan, where)
             except ConfigError as exc:
                 problems.extend(exc.problems)
                 continue

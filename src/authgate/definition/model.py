@@ -121,3 +121,7 @@ class Stage:
     variables: Mapping[str, str] = field(default_factory=empty)
     access_log_format: str | None = None
     """AWS `accessLogSettings.format`: a template of `$context.*` variables (JSON or text)."""
+    throttle: tuple[float, int] | None = None
+    """(rate, burst) for every method of the stage (AWS's `*/*` method setting)."""
+    method_throttles: Mapping[str, tuple[float, int]] = field(default_factory=empty)
+    """`/resource/path/VERB` → (rate, burst)."""

@@ -40,6 +40,8 @@ class StagePlan:
     binary_media_types: tuple[str, ...] = ()
     gateway_responses: Mapping[str, GatewayResponse] = field(default_factory=empty)
     access_log_format: str | None = None
+    throttle: tuple[float, int] | None = None
+    method_throttles: Mapping[str, tuple[float, int]] = field(default_factory=empty)
 
     @property
     def domain_name(self) -> str:

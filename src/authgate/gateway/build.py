@@ -13,6 +13,7 @@ from authgate.errors import ConfigError, Problem
 from authgate.gateway.steps.authenticate import AuthenticateStep
 from authgate.gateway.steps.authorize import AuthorizeStep
 from authgate.gateway.steps.base import Step, in_order
+from authgate.gateway.steps.meter import Metering, MeterStep, MethodMetering
 from authgate.gateway.steps.screen import ScreenStep
 from authgate.policy import (
     ApiScope,
@@ -27,9 +28,13 @@ from authgate.policy import (
 class MethodSteps:
     """The StepFactory handed to `compile_stage`."""
 
-    def __init__(self, authorizers: dict[AuthorizationType, Authorizer]) -> None:
+    def __init__(
+        self,
+        authorizers: dict[AuthorizationType, Authorizer],
+        metering: Metering | None = None,
+    ) -> None:
         self._authorizers = authorizers
-        self._meter: object | None = None
+        self._metering = metering
         self._policies: dict[tuple[str, str], Policy | None] = {}
 
     def resource_policy(self, api: RestApi, stage: StagePlan, where: str) -> Policy | None:
@@ -52,10 +57,10 @@ class MethodSteps:
         return self._policies[key]
 
     def __call__(
-        self, api: RestApi, method: Method, stage: StagePlan, where: str
+        self, api: RestApi, resource_path: str, method: Method, stage: StagePlan, where: str
     ) -> tuple[Step, ...]:
-        if method.api_key_required and self._meter is None:
-            raise ConfigError([Problem(where, "API keys (apiKeyRequired) are not supported yet")])
+        if method.api_key_required and self._metering is None:
+            raise ConfigError([Problem(where, "API keys need a counter store (`counters:`)")])
         policy = self.resource_policy(api, stage, where)
         private = api.vpc_endpoint_ids if api.endpoint_type == "PRIVATE" else None
         authorization = method.authorization
@@ -74,6 +79,21 @@ class MethodSteps:
                     policy,
                     account=stage.account_id,
                     private_api=private is not None,
+                )
+            )
+        if self._metering is not None:
+            method_key = f"{resource_path}/{method.http_method}"
+            steps.append(
+                MeterStep(
+                    self._metering,
+                    MethodMetering(
+                        api_id=api.id,
+                        stage=stage.stage,
+                        method_key=method_key,
+                        api_key_required=method.api_key_required,
+                        key_from_authorizer=api.api_key_source == "AUTHORIZER",
+                        stage_limit=stage.method_throttles.get(method_key) or stage.throttle,
+                    ),
                 )
             )
         return in_order(steps)

@@ -50,18 +50,24 @@ class AuthorizeStep:
             key = (self, exchange.method_arn)
             decision = cache.get(key)
             if decision is None:
-                decision = self._decide(exchange, principal)
+                decision = self.decide(exchange, principal)
                 if len(cache) >= _CACHED_DECISIONS:
                     cache.clear()
                 cache[key] = decision
         else:
-            decision = self._decide(exchange, principal)
+            decision = self.decide(exchange, principal)
         exchange.record("authorize", decision.effect, decision.reason)
         if decision.allowed:
             return None
-        return self._rejection(exchange, principal, decision)
+        return self.rejection(exchange, principal, decision)
 
-    def _decide(self, exchange: Exchange, principal: Principal | None) -> Decision:
+    @property
+    def authorization(self) -> AuthorizationType:
+        return self._authorization
+
+    def decide(self, exchange: Exchange, principal: Principal | None) -> Decision:
+        """The resource policy and the caller's policies on this request's method ARN and
+        condition keys (set by screen). Shared with `authgate policy simulate`."""
         keys = exchange.context_keys
         if principal is not None:
             keys = keys | principal.context_keys
@@ -81,7 +87,7 @@ class AuthorizeStep:
             decision = evaluate_policies(request, (principal.session_policy,))
         return decision
 
-    def _rejection(
+    def rejection(
         self, exchange: Exchange, principal: Principal | None, decision: Decision
     ) -> Rejection:
         arn = exchange.method_arn

@@ -15,6 +15,7 @@ from authgate.gateway.responses import Rejection, ResponseType
 from authgate.policy import (
     ANONYMOUS,
     ContextKeys,
+    Decision,
     Policy,
     RequestContext,
     evaluate_policies,
@@ -87,10 +88,21 @@ class ScreenStep:
         self._private = private_endpoints
 
     async def __call__(self, exchange: Exchange) -> Rejection | None:
+        outcome = self.check(exchange)
+        if outcome is None:
+            return None
+        rejection, decision = outcome
+        if decision is not None:
+            exchange.record("screen", "explicit deny", decision.reason)
+        return rejection
+
+    def check(self, exchange: Exchange) -> tuple[Rejection, Decision | None] | None:
+        """None to go on; else the rejection and, when the resource policy refused, its
+        decision. Sets the exchange's condition keys. Shared with `authgate policy simulate`."""
         if self._private is not None:
             endpoint = exchange.endpoint
             if endpoint is None or (self._private and endpoint[1] not in self._private):
-                return _FORBIDDEN
+                return _FORBIDDEN, None
         keys = request_keys(exchange)
         exchange.context_keys = keys
         if self._policy is None:
@@ -99,10 +111,10 @@ class ScreenStep:
         decision = evaluate_policies(RequestContext(INVOKE, arn, ANONYMOUS, keys), (self._policy,))
         if decision.effect != "Deny":
             return None
-        exchange.record("screen", "explicit deny", decision.reason)
-        return Rejection(
+        rejection = Rejection(
             ResponseType.ACCESS_DENIED,
             denial_message("anonymous", arn, explicit=True, side="resource-based"),
             message_key="Message",
             reason=decision.reason,
         )
+        return rejection, decision
