@@ -7,6 +7,11 @@ re-wrapping 48-byte data keys, not re-encrypting values. A caller-chosen `contex
 the row's id) is bound to both layers as associated data, so a sealed value copied into another
 row does not open there.
 
+`digest()` gives a keyed HMAC-SHA256 of a value under a key derived from the master key for a
+context, so a secret can be found by an indexed column (its digest) without being stored in the
+clear and without the digest being guessable by whoever reads the database. Rotating the master
+key changes every digest: digests must be recomputed along with re-wrapping.
+
 Layout of a sealed value::
 
     version (1) | key id (4) | wrap nonce (12) | wrapped data key (48) | nonce (12) | ciphertext+tag
@@ -43,6 +48,8 @@ _WRAPPED_BYTES = KEY_BYTES + 16
 _HEADER_BYTES = len(_VERSION) + _KEY_ID_BYTES
 _OVERHEAD = _HEADER_BYTES + 2 * _NONCE_BYTES + _WRAPPED_BYTES + 16
 _MAX_KEY_FILE_BYTES = 1024
+_MAX_DIGEST_CONTEXTS = 64
+"""Prepared HMACs kept per digest context; contexts are a few constants, so this never fills."""
 
 
 class SealedValueError(AuthgateError):
@@ -59,7 +66,7 @@ class MasterKeyError(ConfigError):
 class SecretBox:
     """Seals and opens secret fields; never shows its key."""
 
-    __slots__ = ("_key", "_key_id", "_master")
+    __slots__ = ("_digesters", "_key", "_key_id", "_master")
 
     def __init__(self, key: bytes) -> None:
         if len(key) != KEY_BYTES:
@@ -69,6 +76,7 @@ class SecretBox:
         self._key_id = hmac.new(self._key, b"authgate master key id", hashlib.sha256).digest()[
             :_KEY_ID_BYTES
         ]
+        self._digesters: dict[bytes, hmac.HMAC] = {}
 
     @classmethod
     def load(cls, data_dir: Path, *, environ: Mapping[str, str] | None = None) -> SecretBox:
@@ -115,6 +123,24 @@ class SecretBox:
             return AESGCM(data_key).decrypt(nonce, body, header + context)
         except InvalidTag:
             raise SealedValueError("sealed value does not open in this context") from None
+
+    def digest(self, data: bytes, *, context: bytes) -> str:
+        """Hex HMAC-SHA256 of `data` under the master key's sub-key for `context`.
+
+        Deterministic (equal values give equal digests, so it can be looked up), keyed (without
+        the master key a digest cannot be checked against guesses), and separated by context
+        (the same value digests differently for different uses). No I/O.
+        """
+        digester = self._digesters.get(context)
+        if digester is None:
+            sub_key = hmac.new(self._key, b"authgate digest key\x00" + context, hashlib.sha256)
+            digester = hmac.new(sub_key.digest(), digestmod=hashlib.sha256)
+            if len(self._digesters) >= _MAX_DIGEST_CONTEXTS:
+                self._digesters.clear()
+            self._digesters[context] = digester
+        mac = digester.copy()
+        mac.update(data)
+        return mac.hexdigest()
 
 
 def _wrap_aad(header: bytes, context: bytes) -> bytes:

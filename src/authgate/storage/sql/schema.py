@@ -5,14 +5,22 @@ managed policies are also found by ARN.
 References use ON DELETE RESTRICT so the database itself refuses to orphan a key, policy or
 membership even if two writers race; only temporary credentials go with their role or user.
 Each user owns at most N access keys through a unique (user, slot) pair.
+
+API keys are found by `value_digest` (a keyed HMAC of the value, unique); the value itself is
+kept sealed. `usage_key_stages` holds one row per (key, API, stage) that a key is metered on,
+derived from plan memberships and plan stages; its primary key is how the database itself
+refuses a key in two plans for the same API stage. Memberships go with their plan or key
+(ON DELETE CASCADE), and those rows with their membership.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -146,6 +154,73 @@ temporary_credentials = Table(
     Index(None, "expiration"),
     Index(None, "user_id"),
     Index(None, "role_id"),
+)
+
+# -- API keys and usage plans ---------------------------------------------------------------------
+
+KEY_NAME = 1024
+STAGE = 128
+
+api_keys = Table(
+    "usage_api_keys",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", String(KEY_NAME), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("enabled", Boolean, nullable=False),
+    Column("customer_id", Text, nullable=False, default=""),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+    Column("value", LargeBinary, nullable=False),
+    Column("value_digest", String(64), nullable=False, unique=True),
+    Column("tags", Text, nullable=False, default="[]"),
+    Index(None, "name", "id"),
+)
+
+usage_plans = Table(
+    "usage_plans",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("throttle_rate", Float, nullable=True),
+    Column("throttle_burst", Integer, nullable=True),
+    Column("quota_limit", Integer, nullable=True),
+    Column("quota_period", String(8), nullable=True),
+    Column("quota_offset", Integer, nullable=True),
+    Column("quota_set_at", Float, nullable=True),
+    Column("api_stages", Text, nullable=False, default="[]"),
+    Column("tags", Text, nullable=False, default="[]"),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+    Column("version", Integer, nullable=False, default=0),
+)
+
+usage_plan_keys = Table(
+    "usage_plan_keys",
+    metadata,
+    Column(
+        "plan_id", String(ID), ForeignKey(usage_plans.c.id, ondelete="CASCADE"), nullable=False
+    ),
+    Column("key_id", String(ID), ForeignKey(api_keys.c.id, ondelete="CASCADE"), nullable=False),
+    PrimaryKeyConstraint("plan_id", "key_id"),
+    Index(None, "key_id"),
+)
+
+usage_key_stages = Table(
+    "usage_key_stages",
+    metadata,
+    Column("key_id", String(ID), nullable=False),
+    Column("api_id", String(STAGE), nullable=False),
+    Column("stage", String(STAGE), nullable=False),
+    Column("plan_id", String(ID), nullable=False),
+    PrimaryKeyConstraint("key_id", "api_id", "stage"),
+    ForeignKeyConstraint(
+        ["plan_id", "key_id"],
+        [usage_plan_keys.c.plan_id, usage_plan_keys.c.key_id],
+        ondelete="CASCADE",
+    ),
+    Index(None, "plan_id"),
 )
 
 # -- Metering snapshots (memory counters) ---------------------------------------------------------
