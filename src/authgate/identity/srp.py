@@ -64,6 +64,7 @@ _MAX_SRP_A_DIGITS: Final = 1024
 _HKDF_INFO: Final = b"Caldera Derived Key\x01"
 _DRAW_ATTEMPTS: Final = 16
 _HEX = re.compile(r"[0-9a-fA-F]+")
+_POOL_ID = re.compile(r"[A-Za-z0-9-]+_[0-9A-Za-z]+")
 _DAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS: Final = (
     "Jan",
@@ -121,11 +122,14 @@ K: Final = _hash_int(pad(N), pad(G))
 
 
 def pool_name(pool_id: str) -> str:
-    """The part of a pool id after the first `_` (`us-east-1_AbC123xyz` → `AbC123xyz`)."""
-    region, sep, name = pool_id.partition("_")
-    if not sep or not region or not name:
+    """The part of a pool id after the `_` (`us-east-1_AbC123xyz` → `AbC123xyz`).
+
+    A second `_` is refused: the API model allows none in that part, and clients would
+    disagree on where the name starts (pycognito takes `split("_")[1]`).
+    """
+    if _POOL_ID.fullmatch(pool_id) is None:
         raise ValueError(f"not a user pool id: {pool_id!r}")
-    return name
+    return pool_id.partition("_")[2]
 
 
 def private_key(pool_name: str, user_id: str, password: str, salt: bytes) -> int:
@@ -349,7 +353,8 @@ def verify_password_claim(
 
     `secret_block` is PASSWORD_CLAIM_SECRET_BLOCK exactly as received (the one `challenge` was
     opened from) and `timestamp` TIMESTAMP as received: both are signed as sent. Cheap checks
-    run first; the signature is compared in constant time.
+    run first; the signature is compared in constant time. The caller still checks that the
+    answer's USERNAME resolves to `challenge.user_id` and that the block was not used before.
     """
     check_timestamp(timestamp, now=now, max_skew=max_skew)
     claimed = canonical_b64decode(signature, "signature_malformed")

@@ -100,13 +100,15 @@ def test_pad_agrees_with_pycognito(n: int) -> None:
 
 @pytest.mark.parametrize(
     ("pool_id", "name"),
-    [("us-east-1_TestPool1", "TestPool1"), ("local_AbC_123", "AbC_123")],
+    [("us-east-1_TestPool1", "TestPool1"), ("local_AbC123", "AbC123")],
 )
 def test_pool_name_is_what_follows_the_first_underscore(pool_id: str, name: str) -> None:
     assert srp.pool_name(pool_id) == name
 
 
-@pytest.mark.parametrize("pool_id", ["TestPool1", "_TestPool1", "us-east-1_"])
+@pytest.mark.parametrize(
+    "pool_id", ["TestPool1", "_TestPool1", "us-east-1_", "local_AbC_123", "us-east-1_Test-Pool"]
+)
 def test_pool_name_refuses_ids_without_both_parts(pool_id: str) -> None:
     with pytest.raises(ValueError, match="not a user pool id"):
         srp.pool_name(pool_id)
