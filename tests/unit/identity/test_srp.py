@@ -18,6 +18,9 @@ from pycognito.aws_srp import AWSSRP, pad_hex
 from authgate.identity import secret_block, srp
 from authgate.identity.srp import SrpRejected
 
+# pycognito stamps TIMESTAMP with datetime.utcnow(), deprecated from Python 3.12 on.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pycognito.aws_srp")
+
 FAST = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # userpool-srp.md §3.7 (verified against pycognito's client code).
