@@ -7,20 +7,24 @@ identity policies decide each action, exactly as IAM decides for AWS's APIs.
 
 from __future__ import annotations
 
+import ipaddress
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import orjson
 
 from authgate.admin import iam as iam_operations
 from authgate.admin.context import AdminContext, OperationTable
+from authgate.admin.invoke_simulation import InvokeQuestion, SimulationError, simulate_invoke
 from authgate.admin.query_api import handle_query
-from authgate.admin.simulate import simulate_operation
+from authgate.admin.simulate import caller_for_arn, simulate_operation
 from authgate.authorizers.base import Principal
-from authgate.authorizers.sigv4 import SigV4Authenticator
+from authgate.authorizers.sigv4 import SigV4Authenticator, iam_principal
 from authgate.clock import Clock
 from authgate.gateway.decisions import DecisionLog
+from authgate.gateway.routing import Router
 from authgate.http1.message import Request, Response
 from authgate.iam import errors as iam_errors
 from authgate.iam import sigv4
@@ -65,7 +69,11 @@ class ManagementPlane:
         *,
         account_id: str,
         region: str,
+        routes: Callable[[], Router] | None = None,
+        endpoints: Mapping[str, str] | None = None,
     ) -> None:
+        """`routes`: the data plane's live routes, for simulations; `endpoints`: the VPC id of
+        each VPC-endpoint listener, by endpoint id."""
         self._authenticator = authenticator
         self._iam = iam
         self._sts = sts
@@ -73,6 +81,8 @@ class ManagementPlane:
         self._clock = clock
         self._account = account_id
         self._region = region
+        self._routes = routes
+        self._endpoints: Mapping[str, str] = endpoints or {}
         self._iam_operations: OperationTable = {
             **iam_operations.OPERATIONS,
             "SimulatePrincipalPolicy": simulate_operation,
@@ -131,28 +141,98 @@ class ManagementPlane:
         return session is None or evaluate_policies(request, (session,)).allowed
 
     async def _authgate(self, request: Request) -> Response:
-        """`GET /_authgate/requests/{id}`: the decision trail of a recent request."""
+        """authgate's own endpoints, authorized as `apigateway:VERB` on
+        `arn:aws:apigateway:REGION::/authgate/...`:
+
+        - `GET /_authgate/requests/{id}`: the decision trail of a recent request;
+        - `POST /_authgate/simulate`: what the data plane would answer a request.
+        """
+        body = await request.body.read()
         try:
-            principal = await self._authenticator.authenticate(request, "apigateway")
+            principal = await self._authenticator.authenticate(request, "apigateway", body)
         except sigv4.SigV4Error as error:
             return _json_error(403, error.error_type, error.message)
-        parts = request.path[len(AUTHGATE_PREFIX) :].split("/")
-        if request.method == "GET" and len(parts) == 2 and parts[0] == "requests":
-            resource = f"arn:aws:apigateway:{self._region}::/authgate/requests/{parts[1]}"
-            if not self.allowed(principal, "apigateway:GET", resource, request.client[0]):
-                return _json_error(
-                    403,
-                    "AccessDeniedException",
-                    f"User: {principal.subject} is not authorized to perform: apigateway:GET "
-                    f"on resource: {resource}",
+        path = request.path[len(AUTHGATE_PREFIX) :]
+        parts = path.split("/")
+        trail = request.method == "GET" and len(parts) == 2 and parts[0] == "requests"
+        simulate = request.method == "POST" and path == "simulate"
+        if not (trail or simulate):
+            return _json_error(404, "NotFoundException", "Invalid resource path")
+        resource = f"arn:aws:apigateway:{self._region}::/authgate/{path}"
+        action = f"apigateway:{request.method}"
+        if not self.allowed(principal, action, resource, request.client[0]):
+            return _json_error(
+                403,
+                "AccessDeniedException",
+                f"User: {principal.subject} is not authorized to perform: {action} "
+                f"on resource: {resource}",
+            )
+        if simulate:
+            return await self._simulate(request, body)
+        return self._request_trail(parts[1])
+
+    def _request_trail(self, request_id: str) -> Response:
+        record = self._decisions.find(request_id)
+        if record is None:
+            return _json_error(
+                404, "NotFoundException", "No recent request has that id (kept: the last 10000)"
+            )
+        return Response(200, [("content-type", "application/json")], orjson.dumps(record))
+
+    async def _simulate(self, request: Request, body: bytes) -> Response:
+        if self._routes is None:
+            return _json_error(404, "NotFoundException", "No data plane to simulate")
+        try:
+            question, principal_arn = self._question(request, body)
+            principal = None
+            if principal_arn != "anonymous":
+                caller = await caller_for_arn(self._iam, principal_arn)
+                principal = iam_principal(caller, await self._iam.identity_policies(caller))
+            record = await simulate_invoke(self._routes(), question, principal)
+        except iam_errors.NoSuchEntity as error:
+            return _json_error(404, "NotFoundException", error.message)
+        except (iam_errors.InvalidInput, SimulationError) as error:
+            return _json_error(400, "BadRequestException", str(error))
+        return Response(200, [("content-type", "application/json")], orjson.dumps(record))
+
+    def _question(self, request: Request, body: bytes) -> tuple[InvokeQuestion, str]:
+        """The simulate request's JSON body; InvalidInput names what is wrong."""
+        try:
+            fields = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise iam_errors.InvalidInput("the body must be a JSON object") from None
+        if not isinstance(fields, dict):
+            raise iam_errors.InvalidInput("the body must be a JSON object")
+        required = ("principal", "api", "stage", "method", "path")
+        missing = [name for name in required if not isinstance(fields.get(name), str)]
+        wrong = [name for name in ("sourceIp", "vpce") if not isinstance(fields.get(name, ""), str)]
+        if missing or wrong:
+            raise iam_errors.InvalidInput(f"missing or not a string: {', '.join(missing + wrong)}")
+        source_ip = fields.get("sourceIp") or request.client[0]
+        try:
+            ipaddress.ip_address(source_ip)
+        except ValueError:
+            raise iam_errors.InvalidInput(f"sourceIp is not an IP address: {source_ip}") from None
+        endpoint = None
+        vpce = fields.get("vpce")
+        if vpce:
+            vpc = self._endpoints.get(vpce)
+            if vpc is None:
+                known = ", ".join(sorted(self._endpoints)) or "none"
+                raise iam_errors.InvalidInput(
+                    f"no VPC-endpoint listener has the id {vpce} (known: {known})"
                 )
-            record = self._decisions.find(parts[1])
-            if record is None:
-                return _json_error(
-                    404, "NotFoundException", "No recent request has that id (kept: the last 10000)"
-                )
-            return Response(200, [("content-type", "application/json")], orjson.dumps(record))
-        return _json_error(404, "NotFoundException", "Invalid resource path")
+            endpoint = (vpc, vpce)
+        question = InvokeQuestion(
+            api_id=fields["api"],
+            stage=fields["stage"],
+            method=fields["method"].upper(),
+            path=fields["path"],
+            source_ip=source_ip,
+            endpoint=endpoint,
+            received_at=self._clock.now(),
+        )
+        return question, fields["principal"]
 
 
 def _json_error(status: int, error_type: str, message: str) -> Response:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from authgate.admin.context import AdminContext, Operation, Params
 from authgate.iam.errors import InvalidInput
 from authgate.iam.model import Caller
-from authgate.iam.service import assumed_role_caller
+from authgate.iam.service import IamService, assumed_role_caller
 from authgate.policy import (
     ContextKeys,
     ContextValue,
@@ -27,14 +27,20 @@ from authgate.wire.xml import Result, XmlValue
 _DECISION = {"Allow": "allowed", "Deny": "explicitDeny", "ImplicitDeny": "implicitDeny"}
 
 
-async def _source(ctx: AdminContext, arn: str) -> Caller:
+async def caller_for_arn(iam: IamService, arn: str) -> Caller:
+    """The caller a user, role or role-session ARN names, as a simulation runs it: a role is
+    simulated as a session of it. Shared with `POST /_authgate/simulate`."""
     kind, _, name = arn.split(":", 5)[-1].partition("/")
+    if kind == "assumed-role":
+        role_name, _, session = name.partition("/")
+        role = await iam.get_role(role_name)
+        return assumed_role_caller(role, session or "simulation", iam.account_id)
     name = name.rsplit("/", 1)[-1]
     if kind == "user":
-        return await ctx.iam.caller_for_user(name)
+        return await iam.caller_for_user(name)
     if kind == "role":
-        role = await ctx.iam.get_role(name)
-        return assumed_role_caller(role, "simulation", ctx.account_id)
+        role = await iam.get_role(name)
+        return assumed_role_caller(role, "simulation", iam.account_id)
     raise InvalidInput(f"PolicySourceArn must name a user or a role: {arn}")
 
 
@@ -54,7 +60,7 @@ async def simulate(ctx: AdminContext, params: Params) -> Result:
     actions = member_list(params, "ActionNames")
     if not source or not actions:
         raise InvalidInput("PolicySourceArn and ActionNames are required")
-    caller = await _source(ctx, source)
+    caller = await caller_for_arn(ctx.iam, source)
     policies: list[Policy] = []
     for name, document in await ctx.iam.identity_policies(caller):
         try:

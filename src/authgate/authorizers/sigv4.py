@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,7 +19,7 @@ from authgate.authorizers.base import Principal
 from authgate.clock import Clock
 from authgate.http1.message import BytesBody, Request
 from authgate.iam import sigv4
-from authgate.iam.model import ResolvedCredential
+from authgate.iam.model import Caller, ResolvedCredential
 from authgate.iam.service import split_session_policy
 from authgate.policy import ContextKeys, Policy, PolicyError, PolicyKind, parse_policy
 from authgate.policy import Principal as PolicyPrincipal
@@ -70,33 +71,43 @@ class CredentialCache:
 
 
 def _known(resolved: ResolvedCredential) -> KnownCredential:
-    caller = resolved.caller
-    identity_docs, session_doc = split_session_policy(resolved.policies)
-    policies = [p for p in (_parse(name, doc) for name, doc in identity_docs) if p is not None]
+    principal = iam_principal(resolved.caller, resolved.policies, resolved.access_key_id)
+    return KnownCredential(resolved, sigv4.SecretKey(resolved.secret), principal)
+
+
+def iam_principal(
+    caller: Caller, policies: Sequence[tuple[str, str]], access_key_id: str | None = None
+) -> Principal:
+    """The principal an IAM caller signs as, with its policies compiled; also what a simulation
+    of that caller's request runs with, so the two cannot drift apart.
+
+    `policies`: (name, document) pairs as `ResolvedCredential.policies` holds them, a session
+    policy included."""
+    identity_docs, session_doc = split_session_policy(policies)
+    compiled = [p for p in (_parse(name, doc) for name, doc in identity_docs) if p is not None]
     session = _parse("session policy", session_doc) if session_doc is not None else None
     if session_doc is not None and session is None:
         session = _DENY_ALL  # a session policy that cannot be read allows nothing
     identity: dict[str, object | None] = {
-        "accessKey": resolved.access_key_id,
+        "accessKey": access_key_id,
         "accountId": caller.account,
         "caller": caller.user_id,
         "user": caller.user_id,
         "userArn": caller.arn,
     }
-    conditioned = [*policies, session] if session is not None else policies
+    conditioned = [*compiled, session] if session is not None else compiled
     policy_principal = PolicyPrincipal.from_arn(caller.arn)
     keys = ContextKeys({"aws:userid": caller.user_id, **principal_keys(policy_principal)})
-    principal = Principal(
+    return Principal(
         subject=caller.arn,
         kind="AWS_IAM",
         policy_principal=policy_principal,
-        policies=tuple(policies),
+        policies=tuple(compiled),
         session_policy=session,
         context_keys=keys,
         decisions=None if any(p.conditional for p in conditioned) else {},
         identity=identity,
     )
-    return KnownCredential(resolved, sigv4.SecretKey(resolved.secret), principal)
 
 
 _DENY_ALL = parse_policy(
