@@ -23,6 +23,9 @@ from authgate.policy import AuthorizationType, Decision
 
 Record = dict[str, object]
 
+_NOT_SIMULATED = {"meter": "API keys, throttles and quotas", "validate": "request validation"}
+"""Steps after authorize, which a simulation does not run: they need the request itself."""
+
 _NO_ROUTE = Rejection(ResponseType.MISSING_AUTHENTICATION_TOKEN, reason="no route")
 
 
@@ -152,7 +155,8 @@ async def _run_steps(
                 return _Outcome("authorize", rejection, decision)
             allowed = decision
         else:
-            notes.append(f"the {step.name} step is not simulated")
+            what = _NOT_SIMULATED.get(step.name, step.name)
+            notes.append(f"not simulated: the {step.name} step ({what})")
     return _Outcome(None, None, allowed)
 
 

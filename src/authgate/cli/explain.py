@@ -24,7 +24,8 @@ from authgate.cli.client import (
 )
 from authgate.cli.output import print_json, table
 
-_DECIDING_STEPS = frozenset({"route", "screen", "authenticate", "authorize"})
+_VERDICTS = {"meter": "Refused", "validate": "Refused", "integrate": "Failed"}
+"""How a refusal by each step reads; the access-control steps deny."""
 
 
 def explain(
@@ -56,7 +57,7 @@ def headline(status: object, gateway_response: object, trail: Sequence[Mapping[s
         last = trail[-1] if trail else None
         if last is None:
             return f"Refused ({status} {gateway_response})"
-        verdict = "Denied" if last.get("step") in _DECIDING_STEPS else "Failed"
+        verdict = _VERDICTS.get(str(last.get("step")), "Denied")
         detail = last.get("detail") or last.get("outcome")
         return f"{verdict}: {detail}  [{last.get('step')}, {status} {gateway_response}]"
     authorize = next((e for e in reversed(trail) if e.get("step") == "authorize"), None)
