@@ -319,6 +319,11 @@ async def test_memory_counts_survive_a_restart(memory: Backend, clock: ManualClo
     third = await memory.open()
     assert await third.quota_used(KEY, PLAN, window.id) == 4
 
+    clock.advance(window.end - clock.now())  # a restart after the window ended
+    fourth = await memory.open()
+    assert await fourth.quota_used(KEY, PLAN, window.id) == 0
+    assert await fourth.usage(PLAN, [KEY], day, day) == {KEY: [4]}
+
 
 async def saved_counts(engine: AsyncEngine) -> list[tuple[str, int]]:
     async with engine.connect() as conn:
@@ -353,6 +358,40 @@ async def test_memory_saves_on_its_own_and_forgets_ended_windows(
     await store.flush()
     assert await saved_counts(engine) == []
     assert await store.usage(PLAN, [KEY], day, day) == {KEY: [1]}  # usage outlives the window
+
+
+async def test_redis_keys_are_namespaced_and_expire(redis_url: str, clock: ManualClock) -> None:
+    need_redis_client()
+    from redis.asyncio import Redis
+
+    from authgate.storage.redis_counters import BUCKET_TTL_FLOOR_MS, RedisCounters
+
+    prefix = f"test-{uuid.uuid4().hex}:"
+    store = await RedisCounters.open(redis_url, prefix=prefix)
+    raw = Redis.from_url(redis_url)
+    try:
+        quota = Quota(limit=5, period=Period.DAY)
+        window = quota.window(clock.now())
+        await store.take("t", 2.0, 10, clock.now())
+        await consume(store, clock, quota)
+        await store.take("forever", 0.0, 1, clock.now())
+        keys = sorted(key.decode() for key in await raw.keys(f"{prefix}*"))
+        assert keys == [
+            f"{prefix}bucket:forever",
+            f"{prefix}bucket:t",
+            f"{prefix}{{{PLAN}}}:quota:{KEY}:{window.id}",
+            f"{prefix}{{{PLAN}}}:usage:{day_of(clock.now())}",
+        ]
+        # full again after 0.5 s, kept at least the floor; a bucket that never refills stays
+        assert BUCKET_TTL_FLOOR_MS < await raw.pttl(keys[1]) <= BUCKET_TTL_FLOOR_MS + 500
+        assert await raw.pttl(keys[0]) == -1
+        # the window's count goes when the window ends, on the caller's clock
+        expected = (window.end - clock.now()) * 1000
+        assert expected - 5000 < await raw.pttl(keys[2]) <= expected
+        assert 399 * 86_400 < await raw.ttl(keys[3]) <= 400 * 86_400
+    finally:
+        await raw.aclose()
+        await store.close()
 
 
 async def test_redis_unreachable_raises_counter_unavailable(clock: ManualClock) -> None:

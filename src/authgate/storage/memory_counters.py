@@ -64,7 +64,8 @@ class MemoryCounters:
         self._flush_interval = flush_interval
         self._sweep_interval = sweep_interval
         self._retention = usage_retention_days
-        self._buckets: dict[str, tuple[Bucket, float]] = {}
+        self._buckets: dict[str, tuple[Bucket, float, int]] = {}
+        """key → (bucket, rate, burst): the sweep needs the last two to know when it is full."""
         self._quota: dict[QuotaKey, _Count] = {}
         self._usage: dict[tuple[str, str], dict[str, int]] = {}
         self._dirty_quota: set[QuotaKey] = set()
@@ -91,7 +92,7 @@ class MemoryCounters:
     async def take(self, key: str, rate: float, burst: int, now: float) -> bool:
         entry = self._buckets.get(key)
         admitted, bucket = take_token(entry[0] if entry else None, rate, burst, now)
-        self._buckets[key] = (bucket, full_at(bucket, rate, burst))
+        self._buckets[key] = (bucket, rate, burst)
         return admitted
 
     async def consume(
@@ -160,7 +161,7 @@ class MemoryCounters:
         have ended, usage older than the retention."""
         now = self._clock.now()
         self._last_sweep = now
-        self._buckets = {k: v for k, v in self._buckets.items() if v[1] > now}
+        self._buckets = {k: v for k, v in self._buckets.items() if full_at(*v) > now}
         ended = [key for key, count in self._quota.items() if count.expires_at <= now]
         for key in ended:
             del self._quota[key]

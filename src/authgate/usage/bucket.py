@@ -33,11 +33,22 @@ def refill(bucket: Bucket | None, rate: float, burst: int, now: float) -> Bucket
 
 
 def take(bucket: Bucket | None, rate: float, burst: int, now: float) -> tuple[bool, Bucket]:
-    """Take one token if there is one: (admitted, the bucket to keep)."""
-    current = refill(bucket, rate, burst, now)
-    if current.tokens >= 1.0:
-        return True, Bucket(current.tokens - 1.0, current.stamp)
-    return False, current
+    """Take one token if there is one: (admitted, the bucket to keep).
+
+    `refill` inlined: this runs once per throttle level of every metered request.
+    """
+    if bucket is None:
+        tokens, stamp = float(burst), now
+    else:
+        tokens, stamp = bucket
+        if now > stamp:
+            tokens += (now - stamp) * rate
+            stamp = now
+        if tokens > burst:
+            tokens = float(burst)
+    if tokens >= 1.0:
+        return True, Bucket(tokens - 1.0, stamp)
+    return False, Bucket(tokens, stamp)
 
 
 def full_at(bucket: Bucket, rate: float, burst: int) -> float:
