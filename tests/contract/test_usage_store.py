@@ -3,6 +3,7 @@ backend. Backends are listed in BACKENDS; each knows how to open a fresh store a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -12,6 +13,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from authgate.storage.base import StoreConflict
 from authgate.storage.sql.engine import open_engine, writer
 from authgate.storage.sql.schema import usage_key_stages
 from authgate.storage.sql.usage import SqlUsageStore
@@ -232,6 +234,10 @@ async def test_plan_keys(store: SqlUsageStore) -> None:
     assert await store.delete_plan_key("p1", "k1")
     assert not await store.delete_plan_key("p1", "k1")
     assert await store.metered_stages("k1") == {}
+    assert await store.metered_by_digest(["digest-k1", "digest-k2", "digest-k3", "nope"]) == {
+        "digest-k2": {("a1", "prod"): "p1"},
+        "digest-k3": {("a1", "prod"): "p1"},
+    }
     assert await store.delete_key("k2")
     assert [r.key.id for r in await store.list_plan_keys("p1")] == ["k3"]
 
@@ -353,3 +359,27 @@ async def test_records_survive_reopening(backend: Backend, store: SqlUsageStore)
     assert await reopened.get_plan("p1") == gold
     assert await reopened.get_key("k1") == key("k1")
     assert await reopened.metered_stages("k1") == {("a1", "prod"): "p1"}
+
+
+async def test_racing_writers_cannot_meter_a_key_twice(
+    backend: Backend, store: SqlUsageStore
+) -> None:
+    """Two connections add one key to two plans on the same stage at once: one wins."""
+    other = await backend.open()
+    await store.insert_key(key("k1"), LIMITS)
+    for n in range(8):
+        await store.insert_plan(plan(f"p{n}", ("a1", "prod")), LIMITS)
+    stores = [store, other] * 4
+    outcomes = await asyncio.wait_for(
+        asyncio.gather(
+            *(
+                s.add_plan_key(f"p{n}", "k1", Limits(plans_per_key=10))
+                for n, s in enumerate(stores)
+            ),
+            return_exceptions=True,
+        ),
+        timeout=20,
+    )
+    assert sum(outcome is Added.ADDED for outcome in outcomes) == 1
+    assert all(o is Added.ADDED or isinstance(o, StageTaken | StoreConflict) for o in outcomes)
+    assert len(await store.list_plans("k1")) == 1

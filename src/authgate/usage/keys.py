@@ -283,23 +283,22 @@ class ApiKeyService:
     async def _check_against_records(self, rows: Sequence[csv_keys.KeyRow]) -> list[str]:
         """What only the records can tell: plans that do not exist, and plans that would meter
         a key twice on one API stage."""
-        plans: dict[str, UsagePlan | None] = {}
-        for plan_id in {plan_id for row in rows for plan_id in row.plan_ids}:
-            plans[plan_id] = await self._store.get_plan(plan_id)
+        with_plans = [row for row in rows if row.plan_ids]
+        if not with_plans:
+            return []
+        plans: dict[str, UsagePlan] = {plan.id: plan for plan in await self._store.list_plans()}
+        metered_by_digest = await self._store.metered_by_digest(
+            [self.digest(row.value) for row in with_plans]
+        )
         problems = []
-        for row in rows:
+        for row in with_plans:
             missing = [plan_id for plan_id in row.plan_ids if plans.get(plan_id) is None]
             if missing:
                 problems.append(f"line {row.line}: no usage plan {', '.join(missing)}")
                 continue
-            if not row.plan_ids:
-                continue
-            existing = await self._store.get_key_by_digest(self.digest(row.value))
-            metered = {} if existing is None else await self._store.metered_stages(existing.key.id)
+            metered = dict(metered_by_digest.get(self.digest(row.value), {}))
             for plan_id in row.plan_ids:
-                plan = plans[plan_id]
-                assert plan is not None
-                for stage in sorted(plan.stage_keys):
+                for stage in sorted(plans[plan_id].stage_keys):
                     other = metered.setdefault(stage, plan_id)
                     if other != plan_id:
                         problems.append(

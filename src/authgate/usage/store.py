@@ -146,6 +146,13 @@ class UsageStore(Protocol):
         """(api id, stage) → the id of the plan that meters the key there."""
         ...
 
+    async def metered_by_digest(
+        self, digests: Sequence[str]
+    ) -> dict[str, dict[tuple[str, str], str]]:
+        """`metered_stages` of the keys with these value digests, in bulk (for an import's
+        checks); keys metered nowhere, or not stored, are left out."""
+        ...
+
     # the gateway's view
     async def records(self) -> UsageRecords:
         """Every key (id, digest, enabled), plan and membership, in one consistent read."""
