@@ -15,6 +15,7 @@ import yaml
 from prometheus_client import generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from authgate.admin.apigateway import UsageServices
 from authgate.admin.plane import ManagementPlane
 from authgate.authorizers.iam import EXECUTE_API, IamAuthorizer
 from authgate.authorizers.sigv4 import CredentialCache, SigV4Authenticator, credential_service
@@ -31,6 +32,7 @@ from authgate.gateway.dataplane import DataPlane
 from authgate.gateway.decisions import DecisionLog
 from authgate.gateway.responses import MAX_BODY, TOO_LARGE_TEXT
 from authgate.gateway.routing import Router
+from authgate.gateway.steps.meter import Metering
 from authgate.http1.client import UpstreamPool
 from authgate.http1.message import Request, Response
 from authgate.http1.server import HttpServer, Limits
@@ -48,8 +50,15 @@ from authgate.observability.metrics import GatewayMetrics, registry_with
 from authgate.policy import AuthorizationType
 from authgate.security.secrets import SecretBox
 from authgate.settings import ApiSettings, Settings, Throttle, records_url
+from authgate.storage.changes import ChangeFeed, Watched
+from authgate.storage.counters import CounterStore, open_counters
 from authgate.storage.sql.engine import open_engine
 from authgate.storage.sql.iam import SqlIamStore
+from authgate.storage.sql.usage import SqlUsageStore
+from authgate.usage.generation import Generation
+from authgate.usage.keys import ApiKeyService
+from authgate.usage.plans import UsagePlanService
+from authgate.usage.snapshot import UsageView
 
 log = logging.getLogger("authgate")
 
@@ -183,8 +192,10 @@ class NoCredentials:
         return None
 
 
-def method_steps(authenticator: SigV4Authenticator) -> MethodSteps:
-    return MethodSteps({AuthorizationType.AWS_IAM: IamAuthorizer(authenticator)})
+def method_steps(
+    authenticator: SigV4Authenticator, metering: Metering | None = None
+) -> MethodSteps:
+    return MethodSteps({AuthorizationType.AWS_IAM: IamAuthorizer(authenticator)}, metering)
 
 
 class Application:
@@ -203,6 +214,8 @@ class Application:
         self.new_admin_key: NewAccessKey | None = None
         self._engine: AsyncEngine | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self.counters: CounterStore | None = None
         self.dataplane: DataPlane
         self.management: ManagementPlane
 
@@ -220,9 +233,41 @@ class Application:
         authenticator = SigV4Authenticator(
             CredentialCache(self.iam), self.clock, region=settings.region
         )
-        router = compile_routes(
-            settings, IntegrationFactory(self.functions, self.pool), method_steps(authenticator)
+        self.counters = await open_counters(
+            settings.counters, engine=self._engine, clock=self.clock
         )
+        usage_store = SqlUsageStore(self._engine)
+        usage_generation = Generation()
+        keys = ApiKeyService(usage_store, box, clock=self.clock, generation=usage_generation)
+        plans = UsagePlanService(
+            usage_store,
+            keys,
+            self.counters,
+            clock=self.clock,
+            generation=usage_generation,
+            stage_exists=self._stage_exists,
+        )
+        account = settings.account_throttle
+        metering = Metering(
+            UsageView(usage_store, box, usage_generation),
+            self.counters,
+            self.clock,
+            account=(account.rate, account.burst),
+            throttle_fail_open=settings.throttle_fail_open,
+        )
+        router = compile_routes(
+            settings,
+            IntegrationFactory(self.functions, self.pool),
+            method_steps(authenticator, metering),
+        )
+        self._changes = ChangeFeed(
+            self._engine,
+            [
+                Watched(lambda: self.iam.generation, self.iam.bump_generation),
+                Watched(lambda: usage_generation.value, usage_generation.bump),
+            ],
+        )
+        await self._changes.open()
         self.dataplane = DataPlane(
             router,
             self.access_log,
@@ -240,6 +285,13 @@ class Application:
             region=settings.region,
             routes=lambda: self.dataplane.router,
             endpoints={endpoint.vpce: endpoint.vpc for endpoint in settings.endpoints},
+            usage=UsageServices(keys, plans),
+        )
+
+    async def _stage_exists(self, api_id: str, stage: str) -> bool:
+        return any(
+            r.plan.api_id == api_id and r.plan.stage == stage
+            for r in self.dataplane.router.stages()
         )
 
     async def handle(self, request: Request, endpoint: tuple[str, str] | None = None) -> Response:
@@ -282,14 +334,18 @@ class Application:
             server = self._server((endpoint.vpc, endpoint.vpce))
             self.endpoint_addresses.append(await server.start(endpoint.host, endpoint.port))
         self._flusher = asyncio.create_task(self._flush_logs())
+        self._watcher = asyncio.create_task(self._changes.run())
         return address
 
     async def stop(self, grace: float = 10.0) -> None:
         await asyncio.gather(*(server.shutdown(grace) for server in self.servers))
-        if self._flusher is not None:
-            self._flusher.cancel()
+        for task in (self._flusher, self._watcher):
+            if task is not None:
+                task.cancel()
         self.access_log.close()
         await self.pool.close()
+        if self.counters is not None:
+            await self.counters.close()
         if self._engine is not None:
             await self._engine.dispose()
 

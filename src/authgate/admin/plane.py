@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import orjson
 
 from authgate.admin import iam as iam_operations
+from authgate.admin.apigateway import UsageServices, handle_apigateway
+from authgate.admin.apigateway import owns as owns_usage_path
 from authgate.admin.context import AdminContext, OperationTable
 from authgate.admin.invoke_simulation import InvokeQuestion, SimulationError, simulate_invoke
 from authgate.admin.query_api import handle_query
@@ -28,9 +30,11 @@ from authgate.gateway.routing import Router
 from authgate.http1.message import Request, Response
 from authgate.iam import errors as iam_errors
 from authgate.iam import sigv4
+from authgate.iam.model import Caller
 from authgate.iam.service import IamService
 from authgate.iam.sts import StsService
 from authgate.policy import ContextKeys, RequestContext, evaluate_policies
+from authgate.usage import errors as usage_errors
 
 QUERY_SERVICES = frozenset({"iam", "sts"})
 AUTHGATE_PREFIX = "/_authgate/"
@@ -71,6 +75,7 @@ class ManagementPlane:
         region: str,
         routes: Callable[[], Router] | None = None,
         endpoints: Mapping[str, str] | None = None,
+        usage: UsageServices | None = None,
     ) -> None:
         """`routes`: the data plane's live routes, for simulations; `endpoints`: the VPC id of
         each VPC-endpoint listener, by endpoint id."""
@@ -83,6 +88,7 @@ class ManagementPlane:
         self._region = region
         self._routes = routes
         self._endpoints: Mapping[str, str] = endpoints or {}
+        self._usage = usage
         self._iam_operations: OperationTable = {
             **iam_operations.OPERATIONS,
             "SimulatePrincipalPolicy": simulate_operation,
@@ -93,6 +99,8 @@ class ManagementPlane:
             return await self._query(request, service)
         if service == "apigateway" and request.path.startswith(AUTHGATE_PREFIX):
             return await self._authgate(request)
+        if service == "apigateway" and self._usage is not None and owns_usage_path(request.path):
+            return await self._apigateway(request, self._usage)
         return _json_error(400, "UnknownOperationException", f"no management API for {service}")
 
     async def _query(self, request: Request, service: str) -> Response:
@@ -116,6 +124,29 @@ class ManagementPlane:
 
         table = self._iam_operations if service == "iam" else None
         return await handle_query(context, request, service, authorize=authorize, operations=table)
+
+    async def _apigateway(self, request: Request, usage: UsageServices) -> Response:
+        """API keys and usage plans (`/apikeys`, `/usageplans`), as boto3 `apigateway` sends."""
+        call = _Call(source_ip=request.client[0])
+
+        async def authenticate(request: Request, body: bytes) -> Caller:
+            try:
+                principal = await self._authenticator.authenticate(request, "apigateway", body)
+            except sigv4.SigV4Error as error:
+                raise usage_errors.Forbidden(error.message, error.error_type) from None
+            call.principal = principal
+            return await caller_for_arn(self._iam, principal.subject)
+
+        async def authorize(caller: Caller, action: str, resource: str) -> bool:
+            return self.allowed(call.principal, action, resource, call.source_ip)
+
+        return await handle_apigateway(
+            request,
+            authenticate=authenticate,
+            authorize=authorize,
+            services=usage,
+            region=self._region,
+        )
 
     def allowed(
         self, principal: Principal | None, action: str, resource: str, source_ip: str
