@@ -47,6 +47,8 @@ class Route:
 
 
 async def create_or_import_keys(services: UsageServices, call: Call) -> Reply:
+    """CreateApiKey, or ImportApiKeys (`?mode=import`). `generateDistinctId` is deprecated by
+    AWS and has no effect here: ids are always distinct from values."""
     if call.text("mode") == "import":
         return await import_keys(services, call)
     if call.items("stageKeys"):

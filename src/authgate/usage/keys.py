@@ -210,6 +210,8 @@ class ApiKeyService:
     # -- update, delete ------------------------------------------------------------------------
 
     async def update(self, key_id: str, operations: Sequence[p.PatchOperation]) -> ApiKey:
+        """`replace` of `/name`, `/description`, `/enabled` or `/customerId`, all or none.
+        Two updates of one key at the same moment: the later write wins whole."""
         record = await self._get(key_id)
         key = record.key
         for operation in operations:

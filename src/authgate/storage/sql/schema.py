@@ -199,9 +199,7 @@ usage_plans = Table(
 usage_plan_keys = Table(
     "usage_plan_keys",
     metadata,
-    Column(
-        "plan_id", String(ID), ForeignKey(usage_plans.c.id, ondelete="CASCADE"), nullable=False
-    ),
+    Column("plan_id", String(ID), ForeignKey(usage_plans.c.id, ondelete="CASCADE"), nullable=False),
     Column("key_id", String(ID), ForeignKey(api_keys.c.id, ondelete="CASCADE"), nullable=False),
     PrimaryKeyConstraint("plan_id", "key_id"),
     Index(None, "key_id"),
