@@ -31,11 +31,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
 REPO = Path(__file__).resolve().parents[1]
 BODY = b'{"message":"hello from the backend","ok":true,"n":1234567890}\n'
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 10.0
 TARGET_IAM_RATIO = 0.8
+TARGET_KEY_MEMORY = 0.9
+TARGET_KEY_REDIS = 0.7
 
 
 @dataclass(frozen=True)
@@ -137,15 +143,28 @@ http {{
     return path
 
 
-def authgate_files(work: Path, backend_port: int) -> Path:
-    """Settings and an OpenAPI definition: an unauthenticated and an IAM HTTP_PROXY route."""
+def authgate_files(work: Path, backend_port: int, counters: str) -> Path:
+    """Settings and an OpenAPI definition: unauthenticated, IAM and API-key HTTP_PROXY routes."""
+    work.mkdir(parents=True, exist_ok=True)
     (work / "openapi.yaml").write_text(
         f"""openapi: 3.0.1
 info: {{title: bench, version: "1"}}
 components:
   securitySchemes:
     sigv4: {{type: apiKey, name: Authorization, in: header, x-amazon-apigateway-authtype: awsSigv4}}
+    api_key: {{type: apiKey, name: x-api-key, in: header}}
 paths:
+  /keyed/{{proxy+}}:
+    get:
+      security: [{{api_key: []}}]
+      parameters:
+        - {{name: proxy, in: path, required: true, schema: {{type: string}}}}
+      x-amazon-apigateway-integration:
+        type: http_proxy
+        httpMethod: GET
+        uri: "http://127.0.0.1:{backend_port}/{{proxy}}"
+        requestParameters:
+          integration.request.path.proxy: method.request.path.proxy
   /iam/{{proxy+}}:
     get:
       security: [{{sigv4: []}}]
@@ -171,11 +190,12 @@ paths:
     )
     config = work / "authgate.yaml"
     config.write_text(
-        """region: us-east-1
+        f"""region: us-east-1
 account_id: "123456789012"
 data_dir: data
 access_log: access.log
 log_level: WARNING
+counters: {counters}
 apis:
   - id: bench01
     definition: openapi.yaml
@@ -271,16 +291,62 @@ def check_once(url: str, headers: dict[str, str]) -> None:
         raise RuntimeError(f"{url} did not answer with the backend's body:\n{data[:500]!r}")
 
 
-def start_authgate(procs: Processes, work: Path, backend_port: int) -> int:
+def start_authgate(procs: Processes, work: Path, backend_port: int, counters: str) -> int:
     """Start authgate on CPU 0; returns its port."""
     port = free_port()
     log = work / "authgate.log"
-    config = authgate_files(work, backend_port)
+    config = authgate_files(work, backend_port, counters)
     argv = [sys.executable, "-m", "authgate", "serve", "--config", str(config)]
     argv += ["--host", "127.0.0.1", "--port", str(port)]
     process = procs.start("authgate", pinned(0, argv), log, work)
     wait_for_port(port, process, "authgate", log)
     return port
+
+
+def admin_credentials(work: Path) -> Credentials:
+    profile = configparser.ConfigParser()
+    profile.read(work / "data" / "credentials")
+    default = profile["default"]
+    return Credentials(default["aws_access_key_id"], default["aws_secret_access_key"])
+
+
+def api_key(work: Path, port: int) -> dict[str, str]:
+    """An API key on a usage plan for the bench stage, with a throttle and a quota far above
+    what the run sends (so every request pays for both checks and none is refused)."""
+    import botocore.session
+
+    credentials = admin_credentials(work)
+    client = botocore.session.get_session().create_client(
+        "apigateway",
+        region_name="us-east-1",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        aws_access_key_id=credentials.access_key,
+        aws_secret_access_key=credentials.secret_key,
+    )
+    plan = client.create_usage_plan(
+        name="bench",
+        apiStages=[{"apiId": "bench01", "stage": "bench"}],
+        throttle={"rateLimit": 1_000_000.0, "burstLimit": 1_000_000},
+        quota={"limit": 1_000_000_000, "period": "DAY"},
+    )
+    key = client.create_api_key(name="bench", enabled=True)
+    client.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    return {"x-api-key": key["value"]}
+
+
+def start_redis(procs: Processes, work: Path, cpu: int | None) -> str | None:
+    server = shutil.which("redis-server")
+    if server is None:
+        print("redis-server is not installed: the Redis rows are left out", file=sys.stderr)
+        return None
+    port = free_port()
+    data = work / "redis"
+    data.mkdir()
+    argv = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    argv += ["--dir", str(data)]
+    process = procs.start("redis", pinned(cpu, argv), work / "redis.log", work)
+    wait_for_port(port, process, "redis", work / "redis.log")
+    return f"redis://127.0.0.1:{port}/0"
 
 
 def signed_headers(work: Path, url: str) -> dict[str, str]:
@@ -289,16 +355,8 @@ def signed_headers(work: Path, url: str) -> dict[str, str]:
     wrk replays the one signed request: valid for the 5-minute clock-skew window, and
     verified in full (signature and policies) on every request.
     """
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
-
-    profile = configparser.ConfigParser()
-    profile.read(work / "data" / "credentials")
-    default = profile["default"]
-    credentials = Credentials(default["aws_access_key_id"], default["aws_secret_access_key"])
     request = AWSRequest(method="GET", url=url)
-    SigV4Auth(credentials, "execute-api", "us-east-1").add_auth(request)
+    SigV4Auth(admin_credentials(work), "execute-api", "us-east-1").add_auth(request)
     return {k: v for k, v in request.headers.items() if k.lower() != "host"}
 
 
@@ -361,8 +419,27 @@ def main(argv: list[str] | None = None) -> int:
             )
             wait_for_port(proxy_port, process, "proxy nginx", log)
 
-            port = start_authgate(procs, work, backend_port)
-            iam_url = f"http://127.0.0.1:{port}/bench/iam/data.json"
+            port = start_authgate(procs, work / "memory", backend_port, "memory://")
+            base = f"http://127.0.0.1:{port}/bench"
+            iam_url = f"{base}/iam/data.json"
+            targets: list[Target] = [
+                ("backend (direct)", f"http://127.0.0.1:{backend_port}/data.json", {}),
+                ("nginx proxy", f"http://127.0.0.1:{proxy_port}/data.json", {}),
+                ("authgate, no auth", f"{base}/data.json", {}),
+                ("authgate, IAM (SigV4)", iam_url, signed_headers(work / "memory", iam_url)),
+                (
+                    "authgate, API key (memory)",
+                    f"{base}/keyed/data.json",
+                    api_key(work / "memory", port),
+                ),
+            ]
+            redis_url = start_redis(procs, work, load_cpu)
+            if redis_url is not None:
+                redis_port = start_authgate(procs, work / "redis", backend_port, redis_url)
+                redis_base = f"http://127.0.0.1:{redis_port}/bench"
+                key = api_key(work / "redis", redis_port)
+                targets.append(("authgate, no auth (Redis)", f"{redis_base}/data.json", {}))
+                targets.append(("authgate, API key (Redis)", f"{redis_base}/keyed/data.json", key))
 
             print(
                 f"wrk -c{args.connections} --latency, {args.rounds} x {args.duration:g} s per "
@@ -370,12 +447,6 @@ def main(argv: list[str] | None = None) -> int:
                 f"backend and wrk on CPU {load_cpu}",
                 file=sys.stderr,
             )
-            targets: list[Target] = [
-                ("backend (direct)", f"http://127.0.0.1:{backend_port}/data.json", {}),
-                ("nginx proxy", f"http://127.0.0.1:{proxy_port}/data.json", {}),
-                ("authgate, no auth", f"http://127.0.0.1:{port}/bench/data.json", {}),
-                ("authgate, IAM (SigV4)", iam_url, signed_headers(work, iam_url)),
-            ]
             results = measure(targets, args, load_cpu)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -399,7 +470,9 @@ def report(results: list[Result], strict: bool) -> int:
         print(
             f"{r.name:<{width}}  {r.rps:>10,.0f}  {r.p50_ms:>8.2f}  {r.p99_ms:>8.2f}  {r.errors:>6}"
         )
-    _, nginx, authgate, iam = results
+    by_name = {r.name: r for r in results}
+    nginx, authgate = by_name["nginx proxy"], by_name["authgate, no auth"]
+    iam = by_name["authgate, IAM (SigV4)"]
     ratio = authgate.rps / nginx.rps if nginx.rps else 0.0
     met = ratio >= TARGET_RATIO and authgate.p99_ms < TARGET_P99_MS and authgate.errors == 0
     print(
@@ -412,7 +485,22 @@ def report(results: list[Result], strict: bool) -> int:
         f"IAM route / no-auth route = {iam_ratio:.2f}  (target >= {TARGET_IAM_RATIO:.2f}: "
         f"{'met' if iam_met else 'MISSED'})"
     )
-    return 1 if strict and not (met and iam_met) else 0
+    all_met = met and iam_met
+    for name, reference, target in (
+        ("API key (memory)", authgate, TARGET_KEY_MEMORY),
+        ("API key (Redis)", by_name.get("authgate, no auth (Redis)"), TARGET_KEY_REDIS),
+    ):
+        keyed = by_name.get(f"authgate, {name}")
+        if keyed is None or reference is None:
+            continue
+        key_ratio = keyed.rps / authgate.rps if authgate.rps else 0.0
+        key_met = key_ratio >= target and keyed.errors == 0
+        all_met = all_met and key_met
+        print(
+            f"{name} route / no-auth route = {key_ratio:.2f}  (target >= {target:.2f}: "
+            f"{'met' if key_met else 'MISSED'})"
+        )
+    return 1 if strict and not all_met else 0
 
 
 if __name__ == "__main__":

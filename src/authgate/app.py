@@ -63,6 +63,8 @@ from authgate.usage.snapshot import UsageView
 log = logging.getLogger("authgate")
 
 _IDS_FILE = "api-ids.json"
+ACCOUNT_LEASE = 64
+"""Account-throttle tokens a process takes from a shared counter store at a time."""
 
 
 def read_definition(path: Path) -> object:
@@ -254,6 +256,7 @@ class Application:
             self.clock,
             account=(account.rate, account.burst),
             throttle_fail_open=settings.throttle_fail_open,
+            account_lease=1 if settings.counters.startswith("memory:") else ACCOUNT_LEASE,
         )
         router = compile_routes(
             settings,

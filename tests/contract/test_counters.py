@@ -489,3 +489,12 @@ async def test_open_counters_maps_schemes(tmp_path: Path, clock: ManualClock) ->
                 await open_counters(bad, engine=engine, clock=clock)
     finally:
         await engine.dispose()
+
+
+async def test_taking_several_tokens_at_once(store: CounterStore, clock: ManualClock) -> None:
+    now = clock.now()
+    assert await store.take("t:cost", 0.0, 10, now, 4)
+    assert await store.take("t:cost", 0.0, 10, now, 4)
+    assert not await store.take("t:cost", 0.0, 10, now, 4)  # two left: none taken
+    assert await store.take("t:cost", 0.0, 10, now, 2)
+    assert not await store.take("t:cost", 0.0, 10, now)

@@ -35,9 +35,9 @@ class CounterUnavailable(AuthgateError):
 
 
 class CounterStore(Protocol):
-    async def take(self, key: str, rate: float, burst: int, now: float) -> bool:
-        """Take one token from bucket `key` (`rate` tokens/s, capacity `burst`, full when new);
-        False when it is empty. Atomic."""
+    async def take(self, key: str, rate: float, burst: int, now: float, cost: int = 1) -> bool:
+        """Take `cost` tokens from bucket `key` (`rate` tokens/s, capacity `burst`, full when
+        new); False, taking none, when it has fewer. Atomic."""
         ...
 
     async def consume(

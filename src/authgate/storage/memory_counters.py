@@ -89,9 +89,9 @@ class MemoryCounters:
 
     # -- the verbs -------------------------------------------------------------------------------
 
-    async def take(self, key: str, rate: float, burst: int, now: float) -> bool:
+    async def take(self, key: str, rate: float, burst: int, now: float, cost: int = 1) -> bool:
         entry = self._buckets.get(key)
-        admitted, bucket = take_token(entry[0] if entry else None, rate, burst, now)
+        admitted, bucket = take_token(entry[0] if entry else None, rate, burst, now, cost)
         self._buckets[key] = (bucket, rate, burst)
         return admitted
 

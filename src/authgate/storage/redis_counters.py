@@ -73,9 +73,10 @@ if saved[1] then
   end
   if tokens > burst then tokens = burst end
 end
+local cost = tonumber(ARGV[6])
 local admitted = 0
-if tokens >= 1 then
-  tokens = tokens - 1
+if tokens >= cost then
+  tokens = tokens - cost
   admitted = 1
 end
 redis.call('HSET', KEYS[1], 't', string.format('%.17g', tokens), 's', string.format('%.17g', stamp))
@@ -202,7 +203,7 @@ class RedisCounters:
 
     # -- the verbs -------------------------------------------------------------------------------
 
-    async def take(self, key: str, rate: float, burst: int, now: float) -> bool:
+    async def take(self, key: str, rate: float, burst: int, now: float, cost: int = 1) -> bool:
         admitted = await self._run(
             _TAKE,
             1,
@@ -212,6 +213,7 @@ class RedisCounters:
             repr(float(now)),
             BUCKET_TTL_FLOOR_MS,
             MAX_TTL_MS,
+            cost,
         )
         return bool(admitted == 1)
 

@@ -32,8 +32,10 @@ def refill(bucket: Bucket | None, rate: float, burst: int, now: float) -> Bucket
     return Bucket(min(tokens, float(burst)), stamp)
 
 
-def take(bucket: Bucket | None, rate: float, burst: int, now: float) -> tuple[bool, Bucket]:
-    """Take one token if there is one: (admitted, the bucket to keep).
+def take(
+    bucket: Bucket | None, rate: float, burst: int, now: float, cost: int = 1
+) -> tuple[bool, Bucket]:
+    """Take `cost` tokens if there are that many: (admitted, the bucket to keep).
 
     `refill` inlined: this runs once per throttle level of every metered request.
     """
@@ -46,8 +48,8 @@ def take(bucket: Bucket | None, rate: float, burst: int, now: float) -> tuple[bo
             stamp = now
         if tokens > burst:
             tokens = float(burst)
-    if tokens >= 1.0:
-        return True, Bucket(tokens - 1.0, stamp)
+    if tokens >= cost:
+        return True, Bucket(tokens - cost, stamp)
     return False, Bucket(tokens, stamp)
 
 

@@ -55,12 +55,18 @@ class Metering:
         *,
         account: Limit,
         throttle_fail_open: bool = False,
+        account_lease: int = 1,
     ) -> None:
+        """`account_lease`: account tokens taken from a shared store at a time and spent
+        locally, so the account bucket costs a round trip per lease, not per request. Leased
+        tokens are taken for real: a fleet can only admit fewer requests, never more."""
         self.usage = usage
         self.counters = counters
         self.clock = clock
         self.account = account
         self.throttle_fail_open = throttle_fail_open
+        self._lease = max(1, min(account_lease, account[1]))
+        self._leased = 0
         self._snapshot: UsageSnapshot | None = None
 
     async def snapshot(self) -> UsageSnapshot:
@@ -69,14 +75,23 @@ class Metering:
             snapshot = self._snapshot = await self.usage.snapshot()
         return snapshot
 
-    async def take(self, bucket: str, limit: Limit, now: float) -> bool | None:
-        """A token from `bucket`: True/False, or None when the store is down and throttling
-        fails closed (the caller answers 500)."""
+    async def take(self, bucket: str, limit: Limit, now: float, cost: int = 1) -> bool | None:
+        """`cost` tokens from `bucket`: True/False, or None when the store is down and
+        throttling fails closed (the caller answers 500)."""
         try:
-            return await self.counters.take(bucket, limit[0], limit[1], now)
+            return await self.counters.take(bucket, limit[0], limit[1], now, cost)
         except CounterUnavailable as error:
             log.error("counter store unavailable: %s", error)
             return True if self.throttle_fail_open else None
+
+    async def take_account(self, now: float) -> bool | None:
+        if self._leased > 0:
+            self._leased -= 1
+            return True
+        if self._lease > 1 and await self.take(ACCOUNT_BUCKET, self.account, now, self._lease):
+            self._leased = self._lease - 1
+            return True
+        return await self.take(ACCOUNT_BUCKET, self.account, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +153,7 @@ class MeterStep:
             taken = await metering.take(self._stage_bucket, method.stage_limit, now)
             if not taken:
                 return _THROTTLED if taken is False else _UNAVAILABLE
-        taken = await metering.take(ACCOUNT_BUCKET, metering.account, now)
+        taken = await metering.take_account(now)
         if not taken:
             return _THROTTLED if taken is False else _UNAVAILABLE
         if plan is None or key_id is None:
