@@ -128,12 +128,19 @@ class Gateway:
 
     def iam(self) -> Any:
         """A botocore `iam` client pointed at the gateway (the client boto3 would build)."""
+        return self._client("iam")
+
+    def apigateway(self) -> Any:
+        """A botocore `apigateway` client pointed at the gateway, for API keys and usage plans."""
+        return self._client("apigateway")
+
+    def _client(self, service: str) -> Any:
         from botocore.config import Config  # type: ignore[import-untyped]
         from botocore.session import get_session  # type: ignore[import-untyped]
 
         profile = self.profile
         return get_session().create_client(
-            "iam",
+            service,
             region_name=profile.region,
             endpoint_url=self.endpoint_url,
             aws_access_key_id=profile.access_key_id,

@@ -6,8 +6,11 @@ import typer
 
 from authgate.cli.explain import explain
 from authgate.cli.iam import app as iam_app
+from authgate.cli.keys import app as keys_app
+from authgate.cli.plans import app as plans_app
 from authgate.cli.policy import app as policy_app
 from authgate.cli.serve import serve
+from authgate.cli.usage import usage
 from authgate.cli.validate import validate
 
 app = typer.Typer(
@@ -20,6 +23,9 @@ app.command()(validate)
 app.add_typer(iam_app, name="iam")
 app.command()(explain)
 app.add_typer(policy_app, name="policy")
+app.add_typer(keys_app, name="keys")
+app.add_typer(plans_app, name="plans")
+app.command()(usage)
 
 
 def run() -> None:
