@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import yaml
@@ -21,10 +22,13 @@ from authgate.authorizers.iam import EXECUTE_API, IamAuthorizer
 from authgate.authorizers.sigv4 import CredentialCache, SigV4Authenticator, credential_service
 from authgate.clock import Clock, SystemClock
 from authgate.definition.compile import StepFactory, compile_stage, no_steps
+from authgate.definition.deploy import compile_deployed
 from authgate.definition.model import Integration as IntegrationSpec
 from authgate.definition.model import IntegrationType, RestApi, Stage
 from authgate.definition.openapi import document_digest, parse_definition
+from authgate.definition.records import ConfigApi, DeployedStage, StageKey
 from authgate.definition.routes import StagePlan, StageRoutes
+from authgate.definition.service import DefinitionService
 from authgate.errors import ConfigError, Problem
 from authgate.gateway.build import MethodSteps
 from authgate.gateway.client_address import ClientAddress
@@ -52,6 +56,7 @@ from authgate.security.secrets import SecretBox
 from authgate.settings import ApiSettings, Settings, Throttle, records_url
 from authgate.storage.changes import ChangeFeed, Watched
 from authgate.storage.counters import CounterStore, open_counters
+from authgate.storage.sql.definitions import SqlDefinitionStore
 from authgate.storage.sql.engine import open_engine
 from authgate.storage.sql.iam import SqlIamStore
 from authgate.storage.sql.usage import SqlUsageStore
@@ -151,9 +156,19 @@ class IntegrationFactory:
 def compile_routes(
     settings: Settings, factory: IntegrationFactory, steps: StepFactory = no_steps
 ) -> Router:
+    return Router(compile_config_stages(load_apis(settings), settings, factory, steps))
+
+
+def compile_config_stages(
+    apis: list[tuple[RestApi, ApiSettings, str]],
+    settings: Settings,
+    factory: IntegrationFactory,
+    steps: StepFactory = no_steps,
+) -> list[StageRoutes]:
+    """Every stage of the APIs authgate.yaml names; all problems are reported together."""
     problems: list[Problem] = []
     stages: list[StageRoutes] = []
-    for api, api_settings, digest in load_apis(settings):
+    for api, api_settings, digest in apis:
         for stage in api_settings.stages:
             try:
                 stages.append(
@@ -178,7 +193,12 @@ def compile_routes(
                 problems.extend(exc.problems)
     if problems:
         raise ConfigError(problems)
-    return Router(stages)
+    return stages
+
+
+def _config_api(api: RestApi, settings: ApiSettings, digest: str, created: float) -> ConfigApi:
+    stages = tuple(Stage(stage.name, stage.variables) for stage in settings.stages)
+    return ConfigApi(api, stages, digest, created)
 
 
 def _limit(throttle: Throttle | None) -> tuple[float, int] | None:
@@ -218,6 +238,8 @@ class Application:
         self._flusher: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
         self.counters: CounterStore | None = None
+        self.definitions: DefinitionService | None = None
+        self._config_stages: list[StageRoutes] = []
         self.dataplane: DataPlane
         self.management: ManagementPlane
 
@@ -258,21 +280,33 @@ class Application:
             throttle_fail_open=settings.throttle_fail_open,
             account_lease=1 if settings.counters.startswith("memory:") else ACCOUNT_LEASE,
         )
-        router = compile_routes(
-            settings,
-            IntegrationFactory(self.functions, self.pool),
-            method_steps(authenticator, metering),
+        self._authenticator, self._metering = authenticator, metering
+        self._factory = IntegrationFactory(self.functions, self.pool)
+        config_apis = load_apis(settings)
+        self._config_stages = compile_config_stages(
+            config_apis, settings, self._factory, method_steps(authenticator, metering)
         )
+        started = self.clock.now()
+        definitions = DefinitionService(
+            SqlDefinitionStore(self._engine),
+            clock=self.clock,
+            redeploy=self._redeploy,
+            region=settings.region,
+            account_id=settings.account_id,
+            config_apis=[_config_api(*loaded, started) for loaded in config_apis],
+        )
+        self.definitions = definitions
         self._changes = ChangeFeed(
             self._engine,
             [
                 Watched(lambda: self.iam.generation, self.iam.bump_generation),
                 Watched(lambda: usage_generation.value, usage_generation.bump),
+                Watched(lambda: definitions.generation, definitions.reload_soon),
             ],
         )
         await self._changes.open()
         self.dataplane = DataPlane(
-            router,
+            Router(self._config_stages),
             self.access_log,
             self.metrics,
             ClientAddress(settings.trusted_proxies),
@@ -288,8 +322,40 @@ class Application:
             region=settings.region,
             routes=lambda: self.dataplane.router,
             endpoints={endpoint.vpce: endpoint.vpc for endpoint in settings.endpoints},
-            usage=UsageServices(keys, plans),
+            usage=UsageServices(keys, plans, definitions),
         )
+        await definitions.reload()
+
+    async def _redeploy(
+        self, stored: Sequence[DeployedStage], strict: Collection[StageKey]
+    ) -> None:
+        """Serve authgate.yaml's stages and these stored ones (DefinitionService's callback).
+        A stored stage outside `strict` that does not compile is logged and left out, so one
+        broken record cannot keep the gateway from starting or other stages from deploying."""
+        settings = self.settings
+        steps = method_steps(self._authenticator, self._metering)
+        problems: list[Problem] = []
+        stages = list(self._config_stages)
+        for deployed in stored:
+            try:
+                routes = compile_deployed(
+                    deployed,
+                    account_id=settings.account_id,
+                    region=settings.region,
+                    make_integration=self._factory,
+                    make_steps=steps,
+                )
+            except ConfigError as exc:
+                if deployed.key in strict:
+                    problems.extend(exc.problems)
+                else:
+                    api_id, stage = deployed.key
+                    log.error("API %s stage %s is not served: %s", api_id, stage, exc)
+                continue
+            stages.append(routes)
+        if problems:
+            raise ConfigError(problems)
+        self.dataplane.swap(Router(stages))
 
     async def _stage_exists(self, api_id: str, stage: str) -> bool:
         return any(
@@ -345,6 +411,8 @@ class Application:
         for task in (self._flusher, self._watcher):
             if task is not None:
                 task.cancel()
+        if self.definitions is not None:
+            await self.definitions.close()
         self.access_log.close()
         await self.pool.close()
         if self.counters is not None:

@@ -1,4 +1,5 @@
-"""API keys and usage plans over the `apigateway` REST-JSON protocol, from request to response.
+"""API keys, usage plans and REST APIs over the `apigateway` REST-JSON protocol, from request
+to response.
 
 Wiring it takes a few lines. A handler that knows a request is for service `apigateway` (its
 SigV4 scope says so) and that its path is one of these (`owns(request.path)`) calls
@@ -34,6 +35,7 @@ from urllib.parse import unquote
 
 import orjson
 
+from authgate.admin import apigateway_restapis
 from authgate.admin.apigateway_input import Call, parse_query
 from authgate.admin.apigateway_ops import ROUTES, Route, UsageServices
 from authgate.http1.message import Body, BodyIncomplete, BodyTooLarge, Request, Response
@@ -46,7 +48,8 @@ logger = logging.getLogger("authgate.admin")
 
 MAX_BODY_BYTES: Final = 6 * 1024 * 1024
 """The largest body accepted: an imported key file (AWS's limit on imported definitions)."""
-COLLECTIONS: Final = frozenset({"apikeys", "usageplans"})
+COLLECTIONS: Final = frozenset({"apikeys", "usageplans", "restapis"})
+ALL_ROUTES: Final = (*ROUTES, *apigateway_restapis.ROUTES)
 
 
 class Authenticate(Protocol):
@@ -58,7 +61,8 @@ class Authorize(Protocol):
 
 
 def owns(path: str) -> bool:
-    """Is this path one of the API key and usage plan resources (`/apikeys…`, `/usageplans…`)?"""
+    """Is this path one of the API key, usage plan or REST API resources (`/apikeys…`,
+    `/usageplans…`, `/restapis…`)?"""
     first = path.split("?", 1)[0].lstrip("/").split("/", 1)[0]
     return first in COLLECTIONS
 
@@ -119,7 +123,7 @@ def _match(method: str, path: str) -> tuple[Route, dict[str, str], list[str]]:
     """The route for `method path`, its parameters, and the decoded path segments."""
     segments = [unquote(part) for part in path.strip("/").split("/")] if path.strip("/") else []
     known_path = False
-    for route in ROUTES:
+    for route in ALL_ROUTES:
         params = _bind(route.pattern, segments)
         if params is None:
             continue

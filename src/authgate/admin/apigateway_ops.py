@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from authgate.admin import apigateway_shapes as shapes
 from authgate.admin.apigateway_input import Call, integral, throttle_pair
+from authgate.definition.service import DefinitionService
 from authgate.usage.errors import BadRequest
 from authgate.usage.keys import ApiKeyService
 from authgate.usage.paging import Page
@@ -24,6 +25,8 @@ from authgate.usage.plans import StageSpec, UsagePlanService
 class UsageServices:
     keys: ApiKeyService
     plans: UsagePlanService
+    definitions: DefinitionService | None = None
+    """REST APIs, stages and deployments (`/restapis…`); None: those routes answer 404."""
 
 
 Reply = tuple[int, dict[str, Any] | None]

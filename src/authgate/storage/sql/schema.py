@@ -249,3 +249,52 @@ daily_usage = Table(
     PrimaryKeyConstraint("plan_id", "day", "key_id"),
     Index(None, "day"),
 )
+
+# -- REST APIs imported through the management API ------------------------------------------------
+# An API keeps its source document (JSON text) and the settings UpdateRestApi changes; a
+# deployment keeps the snapshot it deployed; a stage points at one of its API's deployments
+# (ON DELETE RESTRICT: the database refuses to delete a deployment a stage still serves).
+# APIs from authgate.yaml are not stored here.
+
+rest_apis = Table(
+    "definition_rest_apis",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+    Column("document", Text, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("policy", Text, nullable=True),
+    Column("api_key_source", String(16), nullable=False),
+)
+
+rest_api_deployments = Table(
+    "definition_deployments",
+    metadata,
+    Column("api_id", String(ID), ForeignKey(rest_apis.c.id, ondelete="CASCADE"), nullable=False),
+    Column("id", String(ID), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("created", Float, nullable=False),
+    PrimaryKeyConstraint("api_id", "id"),
+)
+
+rest_api_stages = Table(
+    "definition_stages",
+    metadata,
+    Column("api_id", String(ID), nullable=False),
+    Column("name", String(STAGE), nullable=False),
+    Column("deployment_id", String(ID), nullable=False),
+    Column("variables", Text, nullable=False, default="{}"),
+    Column("description", Text, nullable=False, default=""),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+    PrimaryKeyConstraint("api_id", "name"),
+    ForeignKeyConstraint(
+        ["api_id", "deployment_id"],
+        [rest_api_deployments.c.api_id, rest_api_deployments.c.id],
+        ondelete="RESTRICT",
+    ),
+)
