@@ -82,6 +82,28 @@ class ConfigApi:
     """The document's digest, which its stages report as their deployment id."""
     created: float
 
+    def view(self) -> ApiView:
+        return ApiView(self.api, "", self.created, managed_by_config=True)
+
+    def stored_stages(self) -> list[StoredStage]:
+        """Its stages in the shape of stored ones (GetStages answers the same for both)."""
+        return [
+            StoredStage(
+                self.api.id,
+                stage.name,
+                self.deployment_id,
+                stage.variables,
+                "",
+                self.created,
+                self.created,
+            )
+            for stage in self.stages
+        ]
+
+    def deployment(self) -> StoredDeployment:
+        """Its one deployment: the file as loaded (no snapshot is kept)."""
+        return StoredDeployment(self.api.id, self.deployment_id, "", "", self.created)
+
 
 @dataclass(frozen=True, slots=True)
 class ApiView:
