@@ -29,6 +29,7 @@ from authgate.definition.openapi import document_digest, parse_definition
 from authgate.definition.records import ConfigApi, DeployedStage, StageKey
 from authgate.definition.routes import StagePlan, StageRoutes
 from authgate.definition.service import DefinitionService
+from authgate.definition.serving import StageFingerprint, stage_fingerprint
 from authgate.errors import ConfigError, Problem
 from authgate.gateway.build import MethodSteps
 from authgate.gateway.client_address import ClientAddress
@@ -240,6 +241,7 @@ class Application:
         self.counters: CounterStore | None = None
         self.definitions: DefinitionService | None = None
         self._config_stages: list[StageRoutes] = []
+        self._compiled: dict[StageFingerprint, StageRoutes] = {}
         self.dataplane: DataPlane
         self.management: ManagementPlane
 
@@ -331,31 +333,38 @@ class Application:
     ) -> None:
         """Serve authgate.yaml's stages and these stored ones (DefinitionService's callback).
         A stored stage outside `strict` that does not compile is logged and left out, so one
-        broken record cannot keep the gateway from starting or other stages from deploying."""
+        broken record cannot keep the gateway from starting or other stages from deploying.
+        Stages whose deployment and variables are unchanged keep their compiled routes."""
         settings = self.settings
         steps = method_steps(self._authenticator, self._metering)
         problems: list[Problem] = []
         stages = list(self._config_stages)
+        compiled: dict[StageFingerprint, StageRoutes] = {}
         for deployed in stored:
-            try:
-                routes = compile_deployed(
-                    deployed,
-                    account_id=settings.account_id,
-                    region=settings.region,
-                    make_integration=self._factory,
-                    make_steps=steps,
-                )
-            except ConfigError as exc:
-                if deployed.key in strict:
-                    problems.extend(exc.problems)
-                else:
-                    api_id, stage = deployed.key
-                    log.error("API %s stage %s is not served: %s", api_id, stage, exc)
-                continue
+            key = stage_fingerprint(deployed)
+            routes = self._compiled.get(key)
+            if routes is None:
+                try:
+                    routes = compile_deployed(
+                        deployed,
+                        account_id=settings.account_id,
+                        region=settings.region,
+                        make_integration=self._factory,
+                        make_steps=steps,
+                    )
+                except ConfigError as exc:
+                    if deployed.key in strict:
+                        problems.extend(exc.problems)
+                    else:
+                        api_id, stage = deployed.key
+                        log.error("API %s stage %s is not served: %s", api_id, stage, exc)
+                    continue
+            compiled[key] = routes
             stages.append(routes)
         if problems:
             raise ConfigError(problems)
         self.dataplane.swap(Router(stages))
+        self._compiled = compiled
 
     async def _stage_exists(self, api_id: str, stage: str) -> bool:
         return any(

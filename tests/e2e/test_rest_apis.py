@@ -354,3 +354,18 @@ def test_deployments_survive_a_restart_and_reach_a_second_process(world: World) 
     assert wait_for(lambda: httpx.get(url, timeout=5).json() == {"v": 2}, timeout=5)
     world.apigw.delete_rest_api(restApiId=api_id)
     assert wait_for(lambda: httpx.get(url, timeout=5).status_code == 403, timeout=5)
+
+
+def test_stages_that_did_not_change_keep_their_compiled_routes(world: World) -> None:
+    first = world.deployed()
+
+    def routes_of(api_id: str) -> object:
+        router = world.gateway.app.dataplane.router
+        return next(r for r in router.stages() if r.plan.api_id == api_id)
+
+    compiled = routes_of(first)
+    second = world.deployed()
+    assert routes_of(first) is compiled
+    assert world.invoke(second, "/pets").json() == {"v": 1}
+    world.apigw.create_deployment(restApiId=first, stageName="v1")
+    assert routes_of(first) is not compiled

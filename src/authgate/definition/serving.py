@@ -32,22 +32,18 @@ Redeploy = Callable[[Sequence[DeployedStage], Collection[StageKey]], Awaitable[N
 Raises ConfigError (swapping nothing) when a stage in the second argument does not compile;
 any other stored stage that does not compile is logged and left out."""
 
-Fingerprint = tuple[tuple[str, str, str, tuple[tuple[str, str], ...]], ...]
+StageFingerprint = tuple[str, str, str, tuple[tuple[str, str], ...]]
+Fingerprint = tuple[StageFingerprint, ...]
+
+
+def stage_fingerprint(deployed: DeployedStage) -> StageFingerprint:
+    """What decides a stage's routes: its deployment (a snapshot never changes) and variables."""
+    stage = deployed.stage
+    return (stage.api_id, stage.name, stage.deployment_id, tuple(sorted(stage.variables.items())))
 
 
 def fingerprint(stages: Sequence[DeployedStage]) -> Fingerprint:
-    """What decides the routes: each stage's deployment and variables."""
-    return tuple(
-        sorted(
-            (
-                s.stage.api_id,
-                s.stage.name,
-                s.stage.deployment_id,
-                tuple(sorted(s.stage.variables.items())),
-            )
-            for s in stages
-        )
-    )
+    return tuple(sorted(stage_fingerprint(s) for s in stages))
 
 
 class Serving:
