@@ -10,6 +10,7 @@ in-memory snapshot rebuilt only when the records change; counters live in the Co
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
@@ -67,6 +68,7 @@ class Metering:
         self.throttle_fail_open = throttle_fail_open
         self._lease = max(1, min(account_lease, account[1]))
         self._leased = 0
+        self._leasing: asyncio.Future[None] | None = None
         self._snapshot: UsageSnapshot | None = None
 
     async def snapshot(self) -> UsageSnapshot:
@@ -88,9 +90,22 @@ class Metering:
         if self._leased > 0:
             self._leased -= 1
             return True
-        if self._lease > 1 and await self.take(ACCOUNT_BUCKET, self.account, now, self._lease):
-            self._leased = self._lease - 1
-            return True
+        if self._lease > 1:
+            pending = self._leasing
+            if pending is not None:  # one lease at a time: wait for it, then share it
+                await asyncio.shield(pending)
+                if self._leased > 0:
+                    self._leased -= 1
+                    return True
+            else:
+                pending = self._leasing = asyncio.get_running_loop().create_future()
+                try:
+                    if await self.take(ACCOUNT_BUCKET, self.account, now, self._lease):
+                        self._leased += self._lease - 1
+                        return True
+                finally:
+                    self._leasing = None
+                    pending.set_result(None)
         return await self.take(ACCOUNT_BUCKET, self.account, now)
 
 
