@@ -3,49 +3,18 @@ backend listed in BACKENDS."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import replace
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authgate.definition.records import StoredApi, StoredDeployment, StoredStage
 from authgate.definition.store import MissingApi
 from authgate.storage.base import StoreConflict
 from authgate.storage.sql.definitions import SqlDefinitionStore
-from authgate.storage.sql.engine import open_engine
+from tests.contract import records
 
-
-@dataclass
-class Backend:
-    url: str
-    base_dir: Path
-    engines: list[AsyncEngine] = field(default_factory=list)
-
-    async def open(self) -> SqlDefinitionStore:
-        engine = await open_engine(self.url, base_dir=self.base_dir)
-        self.engines.append(engine)
-        return SqlDefinitionStore(engine)
-
-    async def close(self) -> None:
-        for engine in self.engines:
-            await engine.dispose()
-        self.engines.clear()
-
-
-def _sqlite(tmp_path: Path) -> Backend:
-    return Backend("sqlite:///records/authgate.db", tmp_path)
-
-
-BACKENDS = [pytest.param(_sqlite, id="sqlite")]
-
-
-@pytest.fixture(params=BACKENDS)
-async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
-    made = request.param(tmp_path)
-    yield made
-    await made.close()
+Backend = records.Backend[SqlDefinitionStore]
+backend = records.backend_fixture(SqlDefinitionStore)
 
 
 @pytest.fixture

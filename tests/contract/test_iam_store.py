@@ -10,12 +10,10 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authgate.errors import ConfigError
 from authgate.iam.model import (
@@ -35,41 +33,13 @@ from authgate.storage.base import (
 )
 from authgate.storage.sql.engine import async_url, open_engine
 from authgate.storage.sql.iam import SqlIamStore
+from tests.contract import records
 
 ACCOUNT = "123456789012"
 
 
-@dataclass
-class Backend:
-    """One records backend under test: `open()` gives a store on the same database each time."""
-
-    url: str
-    base_dir: Path
-    engines: list[AsyncEngine] = field(default_factory=list)
-
-    async def open(self) -> SqlIamStore:
-        engine = await open_engine(self.url, base_dir=self.base_dir)
-        self.engines.append(engine)
-        return SqlIamStore(engine)
-
-    async def close(self) -> None:
-        for engine in self.engines:
-            await engine.dispose()
-        self.engines.clear()
-
-
-def _sqlite(tmp_path: Path) -> Backend:
-    return Backend("sqlite:///records/authgate.db", tmp_path)
-
-
-BACKENDS = [pytest.param(_sqlite, id="sqlite")]
-
-
-@pytest.fixture(params=BACKENDS)
-async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
-    made = request.param(tmp_path)
-    yield made
-    await made.close()
+Backend = records.Backend[SqlIamStore]
+backend = records.backend_fixture(SqlIamStore)
 
 
 @pytest.fixture

@@ -4,55 +4,26 @@ backend. Backends are listed in BACKENDS; each knows how to open a fresh store a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authgate.storage.base import StoreConflict
-from authgate.storage.sql.engine import open_engine, writer
+from authgate.storage.sql.engine import writer
 from authgate.storage.sql.schema import usage_key_stages
 from authgate.storage.sql.usage import SqlUsageStore
 from authgate.usage.model import ApiKey, ApiKeyRecord, ApiStage, Quota, Throttle, UsagePlan
 from authgate.usage.quota import Period
 from authgate.usage.store import Added, ImportEntry, Limits, MissingRecord, StageTaken, TooMany
+from tests.contract import records
 
 LIMITS = Limits(keys=100, plans=10, plans_per_key=3)
 
 
-@dataclass
-class Backend:
-    url: str
-    base_dir: Path
-    engines: list[AsyncEngine] = field(default_factory=list)
-
-    async def open(self) -> SqlUsageStore:
-        engine = await open_engine(self.url, base_dir=self.base_dir)
-        self.engines.append(engine)
-        return SqlUsageStore(engine)
-
-    async def close(self) -> None:
-        for engine in self.engines:
-            await engine.dispose()
-        self.engines.clear()
-
-
-def _sqlite(tmp_path: Path) -> Backend:
-    return Backend("sqlite:///records/authgate.db", tmp_path)
-
-
-BACKENDS = [pytest.param(_sqlite, id="sqlite")]
-
-
-@pytest.fixture(params=BACKENDS)
-async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
-    made = request.param(tmp_path)
-    yield made
-    await made.close()
+Backend = records.Backend[SqlUsageStore]
+backend = records.backend_fixture(SqlUsageStore)
 
 
 @pytest.fixture
