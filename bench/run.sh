@@ -16,6 +16,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
     $sudo apt-get install -y "${missing[@]}"
 fi
 
+bash scripts/services.sh  # redis-server, for the Redis-counter rows
+
 python=.venv/bin/python
 [ -x "$python" ] || python=python3
 exec "$python" bench/dataplane.py "$@"
