@@ -196,6 +196,8 @@ data_dir: data
 access_log: access.log
 log_level: WARNING
 counters: {counters}
+# AWS's default account throttle (10,000 rps) would cap the proxy under test: lift it here.
+account_throttle: {{rate: 1000000, burst: 1000000}}
 apis:
   - id: bench01
     definition: openapi.yaml
