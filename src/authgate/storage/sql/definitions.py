@@ -8,18 +8,18 @@ serving nothing; such a lost race surfaces as `StoreConflict` or `MissingApi`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, Select, delete, func, insert, select, update
+from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authgate.definition.records import DeployedStage, StoredApi, StoredDeployment, StoredStage
 from authgate.definition.store import MissingApi
 from authgate.storage.base import StoreConflict
-from authgate.storage.sql.engine import single_reads, writer
+from authgate.storage.sql.engine import SqlStore
 from authgate.storage.sql.schema import rest_api_deployments, rest_api_stages, rest_apis
 
 _apis = rest_apis.c
@@ -27,22 +27,7 @@ _deployments = rest_api_deployments.c
 _stages = rest_api_stages.c
 
 
-class SqlDefinitionStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._reader = single_reads(engine)
-        self._writer = writer(engine)
-
-    async def _rows(self, query: Select[Any]) -> Sequence[Row[Any]]:
-        async with self._reader.connect() as conn:
-            rows: Sequence[Row[Any]] = (await conn.execute(query)).all()
-        return rows
-
-    async def _row(self, query: Select[Any]) -> Row[Any] | None:
-        async with self._reader.connect() as conn:
-            row: Row[Any] | None = (await conn.execute(query)).first()
-        return row
-
+class SqlDefinitionStore(SqlStore):
     # -- APIs ----------------------------------------------------------------------------------
 
     async def insert_api(self, api: StoredApi) -> bool:

@@ -14,10 +14,11 @@ Reads of several statements use the engine as is (BEGIN DEFERRED: one snapshot).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Row, Select, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -118,3 +119,23 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+class SqlStore:
+    """What every SQL store shares: its engine, a reader for single-statement reads, a writer,
+    and the two read helpers."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._reader = single_reads(engine)
+        self._writer = writer(engine)
+
+    async def _rows(self, query: Select[Any]) -> Sequence[Row[Any]]:
+        async with self._reader.connect() as conn:
+            rows: Sequence[Row[Any]] = (await conn.execute(query)).all()
+        return rows
+
+    async def _row(self, query: Select[Any]) -> Row[Any] | None:
+        async with self._reader.connect() as conn:
+            row: Row[Any] | None = (await conn.execute(query)).first()
+        return row

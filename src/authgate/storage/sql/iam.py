@@ -10,7 +10,6 @@ refers to.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -30,7 +29,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authgate.iam.model import (
     AccessKey,
@@ -47,7 +46,7 @@ from authgate.storage.base import (
     StoreConflict,
     TemporaryCredentialRecord,
 )
-from authgate.storage.sql.engine import single_reads, writer
+from authgate.storage.sql.engine import SqlStore
 from authgate.storage.sql.schema import (
     OWNERS,
     access_keys,
@@ -64,23 +63,8 @@ from authgate.storage.sql.schema import (
 _RETRIES = 3
 
 
-class SqlIamStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._reader = single_reads(engine)
-        self._writer = writer(engine)
-
+class SqlIamStore(SqlStore):
     # -- helpers -------------------------------------------------------------------------------
-
-    async def _rows(self, query: Select[Any]) -> Sequence[Row[Any]]:
-        async with self._reader.connect() as conn:
-            rows: Sequence[Row[Any]] = (await conn.execute(query)).all()
-        return rows
-
-    async def _row(self, query: Select[Any]) -> Row[Any] | None:
-        async with self._reader.connect() as conn:
-            row: Row[Any] | None = (await conn.execute(query)).first()
-        return row
 
     async def _insert_unique(self, table: Table, values: dict[str, object]) -> bool:
         try:

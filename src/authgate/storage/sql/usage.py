@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Row,
     Select,
     and_,
     bindparam,
@@ -26,10 +25,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authgate.storage.base import StoreConflict
-from authgate.storage.sql.engine import single_reads, writer
+from authgate.storage.sql.engine import SqlStore
 from authgate.storage.sql.schema import api_keys, usage_key_stages, usage_plan_keys, usage_plans
 from authgate.storage.sql.usage_rows import (
     key_record,
@@ -57,22 +56,7 @@ from authgate.usage.store import (
 )
 
 
-class SqlUsageStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._reader = single_reads(engine)
-        self._writer = writer(engine)
-
-    async def _rows(self, query: Select[Any]) -> Sequence[Row[Any]]:
-        async with self._reader.connect() as conn:
-            rows: Sequence[Row[Any]] = (await conn.execute(query)).all()
-        return rows
-
-    async def _row(self, query: Select[Any]) -> Row[Any] | None:
-        async with self._reader.connect() as conn:
-            row: Row[Any] | None = (await conn.execute(query)).first()
-        return row
-
+class SqlUsageStore(SqlStore):
     # -- keys ----------------------------------------------------------------------------------
 
     async def insert_key(self, record: ApiKeyRecord, limits: Limits) -> Added:
