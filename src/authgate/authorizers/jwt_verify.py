@@ -37,6 +37,7 @@ from authgate.authorizers.jwks import (
     VerificationKey,
     b64url_decode,
 )
+from authgate.strict_json import no_duplicate_members
 
 if TYPE_CHECKING:
     from authgate.authorizers.token_cache import TokenCache
@@ -161,18 +162,11 @@ ANY_TOKEN = Requirement()
 # Step 1: the JWS ------------------------------------------------------------------------------
 
 
-def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    members = dict(pairs)
-    if len(members) != len(pairs):
-        raise ValueError("duplicate member name")  # two parsers could read different claims
-    return members
-
-
 def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
-_JSON = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+_JSON = json.JSONDecoder(object_pairs_hook=no_duplicate_members, parse_constant=_no_constant)
 
 
 def _json_object(segment: str) -> dict[str, object] | None:

@@ -29,6 +29,7 @@ from authgate.policy import (
     evaluate_policies,
     parse_policy,
 )
+from authgate.strict_json import no_duplicate_members
 
 ASSUME_ROLE = "sts:AssumeRole"
 
@@ -36,7 +37,7 @@ ASSUME_ROLE = "sts:AssumeRole"
 def parse_trust_policy(document: str, role_arn: str) -> Policy:
     """The trust policy of `role_arn`, compiled; PolicyError lists what is wrong."""
     try:
-        raw = json.loads(document, object_pairs_hook=_no_duplicates)
+        raw = json.loads(document, object_pairs_hook=no_duplicate_members)
     except ValueError as exc:
         raise PolicyError([Problem("$", f"not valid JSON: {exc}")]) from None
     if not isinstance(raw, dict):
@@ -96,12 +97,3 @@ def _direct_grant(trust: Policy, request: RequestContext) -> str | None:
         if spec.everyone or (role is not None and (principal.account, role) in spec.roles):
             found = "principal"
     return found
-
-
-def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"key {key!r} given more than once")
-        out[key] = value
-    return out
