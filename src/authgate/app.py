@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authgate.admin.apigateway import UsageServices
 from authgate.admin.plane import ManagementPlane
-from authgate.authorizers.iam import EXECUTE_API, IamAuthorizer
+from authgate.authorizers.iam import EXECUTE_API
+from authgate.authorizers.registry import AuthorizerRegistry, AuthorizerServices
 from authgate.authorizers.sigv4 import CredentialCache, SigV4Authenticator, credential_service
 from authgate.clock import Clock, SystemClock
 from authgate.definition.compile import StepFactory, compile_stage, no_steps
@@ -52,7 +53,6 @@ from authgate.integrations.mock import build_mock_integration
 from authgate.integrations.python import PythonIntegration
 from authgate.observability.accesslog import AccessLog
 from authgate.observability.metrics import GatewayMetrics, registry_with
-from authgate.policy import AuthorizationType
 from authgate.security.secrets import SecretBox
 from authgate.settings import ApiSettings, Settings, Throttle, records_url
 from authgate.storage.changes import ChangeFeed, Watched
@@ -193,7 +193,7 @@ def compile_config_stages(
             except ConfigError as exc:
                 problems.extend(exc.problems)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(list(dict.fromkeys(problems)))
     return stages
 
 
@@ -216,9 +216,15 @@ class NoCredentials:
 
 
 def method_steps(
-    authenticator: SigV4Authenticator, metering: Metering | None = None
+    authenticator: SigV4Authenticator,
+    metering: Metering | None = None,
+    *,
+    functions: FunctionMap,
+    clock: Clock,
 ) -> MethodSteps:
-    return MethodSteps({AuthorizationType.AWS_IAM: IamAuthorizer(authenticator)}, metering)
+    """The step factory for one compile: authorizers built per API and declaration."""
+    services = AuthorizerServices(sigv4=authenticator, functions=functions, clock=clock)
+    return MethodSteps(AuthorizerRegistry(services), metering)
 
 
 class Application:
@@ -286,7 +292,7 @@ class Application:
         self._factory = IntegrationFactory(self.functions, self.pool)
         config_apis = load_apis(settings)
         self._config_stages = compile_config_stages(
-            config_apis, settings, self._factory, method_steps(authenticator, metering)
+            config_apis, settings, self._factory, self._method_steps()
         )
         started = self.clock.now()
         definitions = DefinitionService(
@@ -336,7 +342,7 @@ class Application:
         broken record cannot keep the gateway from starting or other stages from deploying.
         Stages whose deployment and variables are unchanged keep their compiled routes."""
         settings = self.settings
-        steps = method_steps(self._authenticator, self._metering)
+        steps = self._method_steps()
         problems: list[Problem] = []
         stages = list(self._config_stages)
         compiled: dict[StageFingerprint, StageRoutes] = {}
@@ -365,6 +371,11 @@ class Application:
             raise ConfigError(problems)
         self.dataplane.swap(Router(stages))
         self._compiled = compiled
+
+    def _method_steps(self) -> MethodSteps:
+        return method_steps(
+            self._authenticator, self._metering, functions=self.functions, clock=self.clock
+        )
 
     async def _stage_exists(self, api_id: str, stage: str) -> bool:
         return any(

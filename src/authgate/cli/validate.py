@@ -52,7 +52,7 @@ def validate(
         router = compile_routes(
             settings,
             IntegrationFactory(functions, UpstreamPool()),
-            method_steps(authenticator, metering),
+            method_steps(authenticator, metering, functions=functions, clock=clock),
         )
     except ConfigError as exc:
         fail(exc.problems)

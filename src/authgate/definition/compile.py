@@ -117,7 +117,8 @@ def compile_stage(
                 problems,
             )
     if problems:
-        raise ConfigError(problems)
+        # one broken declaration (an authorizer) shared by many methods is reported once
+        raise ConfigError(list(dict.fromkeys(problems)))
     return StageRoutes(plan, root, MappingProxyType(default_route))
 
 

@@ -69,6 +69,90 @@ class Integration:
     passthrough_behavior: str = "WHEN_NO_MATCH"
 
 
+class AuthorizerType(StrEnum):
+    """What proves the caller's identity: AWS's authorizer types, plus AWS_IAM (SigV4)."""
+
+    AWS_IAM = "AWS_IAM"
+    TOKEN = "TOKEN"  # noqa: S105 - an authorizer type, not a secret
+    REQUEST = "REQUEST"
+    COGNITO_USER_POOLS = "COGNITO_USER_POOLS"
+    JWT = "JWT"
+
+
+IdentitySourceKind = Literal["header", "querystring", "stageVariables", "context"]
+
+
+@dataclass(frozen=True, slots=True)
+class IdentitySource:
+    """One identity source, parsed from `method.request.header.Auth` (REST) or
+    `$request.header.Auth` (HTTP APIs)."""
+
+    kind: IdentitySourceKind
+    name: str
+    """Header names keep their spelling (matched case-insensitively); the rest are exact."""
+    expression: str
+    """As written in the definition."""
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionAuthorizerSettings:
+    """TOKEN and REQUEST (Lambda) authorizers."""
+
+    function_uri: str
+    """`authorizerUri`: names a function of the function map."""
+    validation_expression: str | None = None
+    """TOKEN only: the token must match it entirely, else 401 without a call."""
+    payload_version: PayloadVersion = "1.0"
+    """HTTP APIs' `authorizerPayloadFormatVersion`; REST APIs always use 1.0."""
+    simple_responses: bool = False
+    """HTTP APIs, format 2.0: the function answers `{"isAuthorized": bool, "context": {...}}`."""
+    credentials: str | None = None
+    """`authorizerCredentials`: kept for export; in-process functions need no invoke role."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserPoolAuthorizerSettings:
+    """COGNITO_USER_POOLS authorizers (REST)."""
+
+    provider_arns: tuple[str, ...]
+    validation_expression: str | None = None
+    """Matched against the ID token's `aud`."""
+
+
+@dataclass(frozen=True, slots=True)
+class JwtAuthorizerSettings:
+    """JWT authorizers (HTTP APIs): `jwtConfiguration`."""
+
+    issuer: str
+    audiences: tuple[str, ...]
+
+
+AuthorizerSettings = FunctionAuthorizerSettings | UserPoolAuthorizerSettings | JwtAuthorizerSettings
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizerSpec:
+    """An authorizer as declared (`x-amazon-apigateway-authorizer` in a security scheme).
+
+    Hashable: the registry builds one Authorizer per API and declaration, shared by its methods.
+    """
+
+    name: str
+    """The security scheme's name; methods refer to it."""
+    type: AuthorizerType
+    location: str
+    """Where it is declared (`file:#/components/securitySchemes/name`), for load-time errors."""
+    identity_sources: tuple[IdentitySource, ...] = ()
+    result_ttl_s: int = 0
+    """`authorizerResultTtlInSeconds`; 0 turns result caching off."""
+    settings: AuthorizerSettings | None = None
+    """None only for AWS_IAM, which has nothing to declare."""
+
+
+IAM_AUTHORIZER = AuthorizerSpec("AWS_IAM", AuthorizerType.AWS_IAM, "AWS_IAM")
+"""What an AWS_IAM method uses: SigV4 needs no declaration."""
+
+
 @dataclass(frozen=True, slots=True)
 class Method:
     http_method: str
@@ -77,6 +161,10 @@ class Method:
     operation_name: str | None = None
     authorization: AuthorizationType = AuthorizationType.NONE
     api_key_required: bool = False
+    authorizer: str | None = None
+    """The name of the declared authorizer (a key of `RestApi.authorizers`), if any."""
+    authorization_scopes: tuple[str, ...] = ()
+    """OAuth scopes listed in the method's security requirement (COGNITO_USER_POOLS, JWT)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +201,16 @@ class RestApi:
     vpc_endpoint_ids: tuple[str, ...] = ()
     api_key_source: str = "HEADER"
     """Where metered methods find their API key: HEADER (x-api-key) or AUTHORIZER."""
+    authorizers: Mapping[str, AuthorizerSpec] = field(default_factory=empty)
+    """Declared authorizers by security-scheme name."""
+
+    def authorizer_of(self, method: Method) -> AuthorizerSpec | None:
+        """The authorizer a method runs: its declared one, SigV4 for AWS_IAM, else None."""
+        if method.authorizer is not None:
+            return self.authorizers[method.authorizer]
+        if method.authorization is AuthorizationType.AWS_IAM:
+            return IAM_AUTHORIZER
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,15 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from authgate.definition.authorizer_specs import EXTENSION as AUTHORIZER_EXTENSION
+from authgate.definition.authorizer_specs import parse_authorizer
 from authgate.definition.model import (
+    AuthorizerSpec,
+    AuthorizerType,
     GatewayResponse,
     Integration,
     IntegrationResponse,
@@ -46,9 +51,28 @@ _OPERATION_EXTENSIONS = {f"{EXT}integration", f"{EXT}auth"}
 _ENDPOINT_TYPES = {"REGIONAL", "EDGE", "PRIVATE"}
 API_KEY = "API_KEY"
 """A security scheme that requires an API key (x-api-key), not an authorizer."""
-Scheme = AuthorizationType | str
-Security = tuple[AuthorizationType, bool]
-"""(the method's authorizer, whether it requires an API key)."""
+Scheme = AuthorizationType | AuthorizerSpec | str
+_METHOD_AUTHORIZATION = {
+    AuthorizerType.TOKEN: AuthorizationType.CUSTOM,
+    AuthorizerType.REQUEST: AuthorizationType.CUSTOM,
+    AuthorizerType.COGNITO_USER_POOLS: AuthorizationType.COGNITO_USER_POOLS,
+    AuthorizerType.JWT: AuthorizationType.JWT,
+}
+_SCOPED = (AuthorizerType.COGNITO_USER_POOLS, AuthorizerType.JWT)
+
+
+@dataclass(frozen=True, slots=True)
+class Security:
+    """What a security requirement asks of a method."""
+
+    authorization: AuthorizationType = AuthorizationType.NONE
+    api_key: bool = False
+    authorizer: str | None = None
+    """The declared authorizer's scheme name."""
+    scopes: tuple[str, ...] = ()
+
+
+_PUBLIC = Security()
 _INTEGRATION_FIELDS = {
     "type",
     "uri",
@@ -121,7 +145,7 @@ class _Parser:
         self.source = source
         self.problems: list[Problem] = []
         self.schemes: dict[str, Scheme] = {}
-        self.default_security: Security = (AuthorizationType.NONE, False)
+        self.default_security = _PUBLIC
         self.protocol = Protocol.REST
 
     def problem(self, where: str, message: str) -> None:
@@ -158,7 +182,7 @@ class _Parser:
         self.protocol = protocol
         self.schemes = self._security_schemes(raw_schemes, schemes_at)
         default = self._security(doc.get("security"), pointer("security"))
-        self.default_security = default or (AuthorizationType.NONE, False)
+        self.default_security = default or _PUBLIC
         info = doc.get("info")
         name = str(info.get("title") or api_id) if isinstance(info, dict) else api_id
         resources = self._paths(doc.get("paths"), protocol)
@@ -180,6 +204,9 @@ class _Parser:
             endpoint_type=endpoint_type,
             vpc_endpoint_ids=vpces,
             api_key_source=key_source,
+            authorizers=MappingProxyType(
+                {s.name: s for s in self.schemes.values() if isinstance(s, AuthorizerSpec)}
+            ),
         )
 
     # -- security ---------------------------------------------------------------------------
@@ -207,8 +234,12 @@ class _Parser:
                     )
                     continue
                 schemes[str(name)] = AuthorizationType.AWS_IAM
-            elif f"{EXT}authorizer" in scheme:
-                self.unsupported(f"{at}/{EXT}authorizer", f"{EXT}authorizer")
+            elif AUTHORIZER_EXTENSION in scheme:
+                spec = parse_authorizer(
+                    str(name), scheme, self.protocol, at, self.source, self.problem
+                )
+                if spec is not None:
+                    schemes[str(name)] = spec
             elif (
                 scheme.get("type") == "apiKey"
                 and str(scheme.get("name", "")).lower() == "x-api-key"
@@ -223,7 +254,7 @@ class _Parser:
         return schemes
 
     def _security(self, security: object, where: str) -> Security | None:
-        """None when absent (inherit); (NONE, False) for an empty list."""
+        """None when absent (inherit); public (NONE, no key) for an empty list."""
         if security is None:
             return None
         if not isinstance(security, list):
@@ -233,23 +264,44 @@ class _Parser:
             self.problem(
                 where, "a method has one security requirement; alternatives are not supported"
             )
-        found: list[AuthorizationType] = []
+        found: list[tuple[Scheme, tuple[str, ...]]] = []
         api_key = False
         for i, requirement in enumerate(security[:1]):
             if not isinstance(requirement, dict):
                 self.problem(f"{where}/{i}", "must be an object")
                 continue
-            for name in requirement:
+            for name, scopes in requirement.items():
+                at = f"{where}/{i}/{name}"
                 kind = self.schemes.get(str(name))
                 if kind is None:
-                    self.problem(f"{where}/{i}/{name}", f"no usable security scheme named {name!r}")
-                elif kind == API_KEY:
+                    self.problem(at, f"no usable security scheme named {name!r}")
+                    continue
+                listed = self._scopes(scopes, kind, at)
+                if kind == API_KEY:
                     api_key = True
                 else:
-                    found.append(AuthorizationType(kind))
+                    found.append((kind, listed))
         if len(found) > 1:
             self.problem(where, "a method has one authorizer")
-        return (found[0] if found else AuthorizationType.NONE), api_key
+        if not found:
+            return Security(api_key=api_key)
+        kind, scopes = found[0]
+        if isinstance(kind, AuthorizerSpec):
+            authorization = _METHOD_AUTHORIZATION[kind.type]
+            return Security(authorization, api_key, kind.name, scopes)
+        return Security(AuthorizationType(kind), api_key)
+
+    def _scopes(self, raw: object, kind: Scheme, where: str) -> tuple[str, ...]:
+        """A requirement's list: OAuth scopes, which only user-pool and JWT authorizers use."""
+        if raw is None or raw == []:
+            return ()
+        if not isinstance(raw, list) or not all(isinstance(s, str) and s for s in raw):
+            self.problem(where, "must be a list of scopes")
+            return ()
+        if not isinstance(kind, AuthorizerSpec) or kind.type not in _SCOPED:
+            self.problem(where, "only COGNITO_USER_POOLS and JWT authorizers take scopes")
+            return ()
+        return tuple(raw)
 
     def _policy(self, raw: object, protocol: Protocol) -> str | None:
         where = pointer(f"{EXT}policy")
@@ -311,9 +363,9 @@ class _Parser:
                 op_where = pointer("paths", str(path), str(key))
                 if key in VERBS or key == ANY_METHOD:
                     verb = "ANY" if key == ANY_METHOD else key.upper()
-                    method = self._operation(op, op_where, protocol)
+                    method = self._operation(verb, op, op_where, protocol)
                     if method is not None:
-                        methods[verb] = Method(verb, *method)
+                        methods[verb] = method
                 elif key.startswith(EXT):
                     self.unsupported(op_where, key)
                 elif key == "trace":
@@ -350,25 +402,21 @@ class _Parser:
                     return False
         return True
 
-    def _operation(
-        self, op: object, where: str, protocol: Protocol
-    ) -> tuple[Integration, str | None, AuthorizationType, bool] | None:
+    def _operation(self, verb: str, op: object, where: str, protocol: Protocol) -> Method | None:
         if not isinstance(op, dict):
             self.problem(where, "an operation must be an object")
             return None
         for key in op:
             if key.startswith(EXT) and key not in _OPERATION_EXTENSIONS:
                 self.unsupported(f"{where}/{key}", key)
-        auth, api_key = self._security(op.get("security"), f"{where}/security") or (
-            self.default_security
-        )
+        security = self._security(op.get("security"), f"{where}/security") or self.default_security
         explicit = op.get(f"{EXT}auth")
         if explicit is not None:
             kind = explicit.get("type") if isinstance(explicit, dict) else None
             if kind not in (AuthorizationType.NONE, AuthorizationType.AWS_IAM):
                 self.unsupported(f"{where}/{EXT}auth", f"{EXT}auth type {kind!r}")
             else:
-                auth = AuthorizationType(kind)
+                security = Security(AuthorizationType(kind), security.api_key)
         raw = op.get(f"{EXT}integration")
         if raw is None:
             self.problem(where, f"the operation has no {EXT}integration")
@@ -377,7 +425,15 @@ class _Parser:
         if integration is None:
             return None
         operation_id = op.get("operationId")
-        return integration, str(operation_id) if operation_id else None, auth, api_key
+        return Method(
+            verb,
+            integration,
+            str(operation_id) if operation_id else None,
+            security.authorization,
+            security.api_key,
+            security.authorizer,
+            security.scopes,
+        )
 
     # -- integrations -----------------------------------------------------------------------
 

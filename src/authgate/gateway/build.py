@@ -6,7 +6,7 @@ an IAM route screens, authenticates and authorizes. The order is always the pipe
 
 from __future__ import annotations
 
-from authgate.authorizers.base import Authorizer
+from authgate.authorizers.registry import AuthorizerRegistry
 from authgate.definition.model import Method, RestApi
 from authgate.definition.routes import StagePlan
 from authgate.errors import ConfigError, Problem
@@ -30,7 +30,7 @@ class MethodSteps:
 
     def __init__(
         self,
-        authorizers: dict[AuthorizationType, Authorizer],
+        authorizers: AuthorizerRegistry,
         metering: Metering | None = None,
     ) -> None:
         self._authorizers = authorizers
@@ -68,10 +68,10 @@ class MethodSteps:
         if policy is not None or private is not None or authorization is not AuthorizationType.NONE:
             steps.append(ScreenStep(policy, private_endpoints=private))
         if authorization is not AuthorizationType.NONE:
-            authorizer = self._authorizers.get(authorization)
-            if authorizer is None:
+            spec = api.authorizer_of(method)
+            if spec is None:
                 raise ConfigError([Problem(where, f"no authorizer for {authorization.value}")])
-            steps.append(AuthenticateStep(authorizer))
+            steps.append(AuthenticateStep(self._authorizers.authorizer_for(api, spec)))
         if policy is not None or private is not None or authorization is not AuthorizationType.NONE:
             steps.append(
                 AuthorizeStep(

@@ -9,6 +9,7 @@ Combination by method authorization type (resource policy present):
     CUSTOM                Table A, the authorizer's policy playing the identity side
     COGNITO_USER_POOLS    the resource policy must explicitly allow (configurable: Table A
                           with a valid token counted as an identity-side allow)
+    JWT                   HTTP APIs only, which have no resource policy: a valid token allows
 
 Without a resource policy the identity side decides alone (NONE and Cognito are allowed,
 cross-account IAM callers are not), and a private API denies everything.
@@ -36,6 +37,7 @@ class AuthorizationType(StrEnum):
     AWS_IAM = "AWS_IAM"
     CUSTOM = "CUSTOM"
     COGNITO_USER_POOLS = "COGNITO_USER_POOLS"
+    JWT = "JWT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,17 +135,25 @@ def _decide(side: _Side, kind: PolicyKind | None) -> Decision:
     return Decision("ImplicitDeny", None, side.matched, kind)
 
 
+_TOKEN_ALLOWS = (
+    AuthorizationType.NONE,
+    AuthorizationType.COGNITO_USER_POOLS,
+    AuthorizationType.JWT,
+)
+"""Without a resource policy: nothing more to check once the caller is authenticated."""
+
+
 def _method(request: RequestContext, setup: MethodPolicies) -> Decision:
     auth = setup.authorization
     resource = None if setup.resource is None else _side(request, (setup.resource,))
     if resource is None:
         if setup.private_api:
             return Decision("ImplicitDeny", missing_allow=PolicyKind.RESOURCE)
-        if auth is AuthorizationType.NONE or auth is AuthorizationType.COGNITO_USER_POOLS:
+        if auth in _TOKEN_ALLOWS:
             return Decision("Allow")
     elif auth is AuthorizationType.NONE:
         return _decide(resource, PolicyKind.RESOURCE)
-    elif auth is AuthorizationType.COGNITO_USER_POOLS:
+    elif auth is AuthorizationType.COGNITO_USER_POOLS or auth is AuthorizationType.JWT:
         if setup.cognito_requires_resource_allow or resource.deny is not None:
             return _decide(resource, PolicyKind.RESOURCE)
         return Decision("Allow", resource.allow, resource.matched)

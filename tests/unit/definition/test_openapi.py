@@ -255,22 +255,3 @@ def test_api_key_requirement_is_read_beside_the_authorizer() -> None:
 
 
 KEY_SCHEME = {"key": {"type": "apiKey", "name": "x-api-key", "in": "header"}}
-
-
-def test_authorizer_schemes_are_not_supported_yet() -> None:
-    found = problems_of(
-        doc(
-            {"/a": {"get": proxy()}},
-            components={
-                "securitySchemes": {
-                    "lambda": {
-                        "type": "apiKey",
-                        "name": "Authorization",
-                        "in": "header",
-                        "x-amazon-apigateway-authorizer": {"type": "token"},
-                    },
-                }
-            },
-        )
-    )
-    assert any("x-amazon-apigateway-authorizer is not supported" in p for p in found)

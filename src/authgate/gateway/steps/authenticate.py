@@ -17,6 +17,10 @@ class AuthenticateStep:
     def __init__(self, authorizer: Authorizer) -> None:
         self._authorizer = authorizer
 
+    @property
+    def authorizer(self) -> Authorizer:
+        return self._authorizer
+
     async def __call__(self, exchange: Exchange) -> Rejection | None:
         verdict = await self._authorizer.authenticate(exchange)
         if isinstance(verdict, Authenticated):

@@ -1,0 +1,97 @@
+"""The authorizer registry: which declared authorizer types authgate can run, and how each is built.
+
+A method's authorizer comes from its API's declaration (`x-amazon-apigateway-authorizer`, parsed
+into a `definition.model.AuthorizerSpec`) or, for AWS_IAM, from `IAM_AUTHORIZER`. When a
+deployment is compiled, `AuthorizerRegistry.authorizer_for` looks the spec's type up in an
+explicit map of builders and builds one `Authorizer` per API and declaration, which every method
+using it shares (so a custom authorizer's result cache spans its methods, as on AWS). A declared
+type without a builder fails the deployment, naming where it is declared; it is never served
+unprotected.
+
+Adding a type (say COGNITO_USER_POOLS):
+
+1. write the authorizer in its own module (`authorizers/cognito.py`): a class with
+   `kind: ClassVar[str]` and `async def authenticate(self, exchange) -> Verdict`;
+2. add the collaborators it needs (a user-pool key source, ...) to `AuthorizerServices`;
+3. add one entry to `builders()`: `AuthorizerType.COGNITO_USER_POOLS: build_cognito`, where the
+   builder takes `(spec, api, services)`, reads `spec.settings` (already validated by
+   `definition.authorizer_specs`), raises `ConfigError` at `spec.location` for anything it
+   cannot serve, and does no I/O;
+4. the composition root (`app.py`) passes the new collaborator when it makes the services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from authgate.authorizers.base import Authorizer
+from authgate.authorizers.iam import IamAuthorizer
+from authgate.authorizers.sigv4 import SigV4Authenticator
+from authgate.clock import Clock
+from authgate.definition.model import AuthorizerSpec, AuthorizerType, RestApi
+from authgate.errors import ConfigError, Problem
+from authgate.integrations.functions import FunctionMap
+
+__all__ = [
+    "AuthorizerBuilder",
+    "AuthorizerRegistry",
+    "AuthorizerServices",
+    "builders",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizerServices:
+    """The collaborators authorizers may need; each builder takes only what it uses."""
+
+    sigv4: SigV4Authenticator
+    functions: FunctionMap
+    clock: Clock
+
+
+AuthorizerBuilder = Callable[[AuthorizerSpec, RestApi, AuthorizerServices], Authorizer]
+"""(declaration, its API, services) → a ready Authorizer; ConfigError if it cannot be served."""
+
+
+def _build_iam(spec: AuthorizerSpec, api: RestApi, services: AuthorizerServices) -> Authorizer:
+    return IamAuthorizer(services.sigv4)
+
+
+def builders() -> dict[AuthorizerType, AuthorizerBuilder]:
+    """Every authorizer type authgate can run. The one place a type is registered."""
+    return {AuthorizerType.AWS_IAM: _build_iam}
+
+
+class AuthorizerRegistry:
+    """Builds each declared authorizer once per compile and shares it between its methods."""
+
+    def __init__(
+        self,
+        services: AuthorizerServices,
+        known: Mapping[AuthorizerType, AuthorizerBuilder] | None = None,
+    ) -> None:
+        self._services = services
+        self._builders = dict(builders() if known is None else known)
+        self._built: dict[tuple[str, AuthorizerSpec], Authorizer | ConfigError] = {}
+
+    def authorizer_for(self, api: RestApi, spec: AuthorizerSpec) -> Authorizer:
+        """The Authorizer for `spec` in `api`; ConfigError if its type cannot run here."""
+        key = (api.id, spec)
+        built = self._built.get(key)
+        if built is None:
+            built = self._build(api, spec)
+            self._built[key] = built
+        if isinstance(built, ConfigError):
+            raise ConfigError(built.problems)
+        return built
+
+    def _build(self, api: RestApi, spec: AuthorizerSpec) -> Authorizer | ConfigError:
+        builder = self._builders.get(spec.type)
+        if builder is None:
+            message = f"{spec.type.value} authorizers ({spec.name!r}) are not supported yet"
+            return ConfigError([Problem(spec.location, message)])
+        try:
+            return builder(spec, api, self._services)
+        except ConfigError as exc:
+            return exc

@@ -1,0 +1,84 @@
+"""The authorizer registry: one Authorizer per API and declaration, and unknown types refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from authgate.app import NoCredentials, method_steps
+from authgate.authorizers.base import Authorizer
+from authgate.authorizers.sigv4 import CredentialCache, SigV4Authenticator
+from authgate.clock import ManualClock
+from authgate.definition.compile import compile_stage
+from authgate.definition.model import Stage
+from authgate.definition.openapi import parse_definition
+from authgate.definition.routes import StageRoutes
+from authgate.errors import ConfigError
+from authgate.gateway.steps.authenticate import AuthenticateStep
+from authgate.integrations.mock import build_mock_integration
+
+POOL = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbCdEf123"
+SIGV4 = {
+    "type": "apiKey",
+    "name": "Authorization",
+    "in": "header",
+    "x-amazon-apigateway-authtype": "awsSigv4",
+}
+USER_POOL = {
+    "type": "apiKey",
+    "name": "Authorization",
+    "in": "header",
+    "x-amazon-apigateway-authtype": "cognito_user_pools",
+    "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools", "providerARNs": [POOL]},
+}
+
+
+def compile_doc(schemes: dict[str, Any], scheme: str) -> StageRoutes:
+    mock = {"x-amazon-apigateway-integration": {"type": "mock"}, "security": [{scheme: []}]}
+    document = {
+        "openapi": "3.0.1",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/a": {"get": mock}, "/b": {"get": mock, "post": mock}},
+        "components": {"securitySchemes": schemes},
+    }
+    api = parse_definition(document, api_id="a1", source="api.yaml")
+    clock = ManualClock(1_700_000_000.0)
+    steps = method_steps(
+        SigV4Authenticator(CredentialCache(NoCredentials()), clock, region="us-east-1"),
+        functions={},
+        clock=clock,
+    )
+    return compile_stage(
+        api,
+        Stage("prod"),
+        account_id="123456789012",
+        region="us-east-1",
+        deployment_id="d1",
+        make_integration=lambda spec, uri, stage, where: build_mock_integration(spec, where),
+        make_steps=steps,
+        source="api.yaml",
+    )
+
+
+def authenticator(routes: StageRoutes, path: str, verb: str) -> Authorizer:
+    match = routes.match(verb, path)
+    assert match is not None
+    (step,) = (s for s in match.method.steps if isinstance(s, AuthenticateStep))
+    return step.authorizer
+
+
+def test_aws_iam_runs_through_the_registry_and_is_built_once_per_api() -> None:
+    routes = compile_doc({"sigv4": SIGV4}, "sigv4")
+    first, second = (authenticator(routes, p, v) for p, v in (("/a", "GET"), ("/b", "POST")))
+    assert first.kind == "AWS_IAM"
+    assert first is second
+
+
+def test_a_declared_type_without_a_builder_fails_the_deployment_once_with_its_location() -> None:
+    with pytest.raises(ConfigError) as caught:
+        compile_doc({"pool": USER_POOL}, "pool")
+    assert [str(p) for p in caught.value.problems] == [
+        "api.yaml:#/components/securitySchemes/pool: "
+        "COGNITO_USER_POOLS authorizers ('pool') are not supported yet"
+    ]
