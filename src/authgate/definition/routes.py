@@ -62,6 +62,9 @@ class MethodPlan:
     operation_name: str | None = None
     steps: tuple[Step, ...] = ()
     """Only the steps this method needs, already in the pipeline's fixed order."""
+    authorization_scopes: tuple[str, ...] = ()
+    """The method's OAuth scopes: read by the user-pool and JWT authorizers it shares with
+    other methods."""
 
     @property
     def route_key(self) -> str:
