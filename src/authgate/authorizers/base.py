@@ -39,6 +39,9 @@ class Principal:
     identity: Mapping[str, object | None] = field(default_factory=empty)
     """`requestContext.identity` fields for Lambda events."""
     usage_identifier_key: str | None = None
+    authorizer_context: Mapping[str, object] | None = None
+    """`requestContext.authorizer` for the integration, already shaped for the method's API
+    protocol and payload version (claims of a token, context of a custom authorizer)."""
     decisions: dict[object, Decision] | None = field(default=None, compare=False, repr=False)
     """Decisions already taken for this caller, when none of its policies has conditions: they
     depend on the method ARN alone. Lives as long as this Principal, which is dropped whenever

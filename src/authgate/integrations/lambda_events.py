@@ -124,7 +124,7 @@ def rest_event(src: EventSource) -> Event:
         "apiId": src.api_id,
     }
     if src.authorizer is not None:
-        context["authorizer"] = dict(src.authorizer)
+        context["authorizer"] = _fresh(src.authorizer)
     return {
         "resource": src.resource_path,
         "path": src.path,
@@ -153,7 +153,7 @@ def http_v1_event(src: EventSource) -> Event:
     path = _http_path(src)
     resource = _http_resource(src.resource_path)
     authorizer = (
-        dict(src.authorizer) if src.authorizer is not None else {"claims": None, "scopes": None}
+        _fresh(src.authorizer) if src.authorizer is not None else {"claims": None, "scopes": None}
     )
     return {
         "version": "1.0",
@@ -216,7 +216,7 @@ def http_v2_event(src: EventSource) -> Event:
         event["stageVariables"] = dict(src.stage_variables)
     context: Event = {"accountId": src.account_id, "apiId": src.api_id}
     if src.authorizer is not None:
-        context["authorizer"] = dict(src.authorizer)
+        context["authorizer"] = _fresh(src.authorizer)
     context.update(
         {
             "domainName": src.domain_name,
@@ -334,6 +334,20 @@ def _body(src: EventSource) -> tuple[str | None, bool]:
     if src.is_binary:
         return base64.b64encode(src.body).decode("ascii"), True
     return src.body.decode("utf-8", errors="replace"), False
+
+
+def _fresh(value: Mapping[str, object]) -> dict[str, object]:
+    """A copy of an authorizer context down to its last dict and list: the context may be
+    shared by every request of one caller, and a handler may change its event."""
+    return {key: _fresh_value(item) for key, item in value.items()}
+
+
+def _fresh_value(value: object) -> object:
+    if isinstance(value, Mapping):
+        return _fresh(value)
+    if isinstance(value, list | tuple):
+        return [_fresh_value(item) for item in value]
+    return value
 
 
 def _identity(src: EventSource) -> dict[str, object | None]:

@@ -26,7 +26,10 @@ class AuthenticateStep:
         if isinstance(verdict, Authenticated):
             principal = verdict.principal
             exchange.principal = principal
-            exchange.identity.update(principal.identity)
+            if principal.identity:
+                exchange.identity.update(principal.identity)
+            if principal.authorizer_context is not None:
+                exchange.authorizer_context = principal.authorizer_context
             exchange.record("authenticate", self._authorizer.kind, principal.subject)
             return None
         if isinstance(verdict, Denied):
