@@ -72,6 +72,8 @@ class Reason(StrEnum):
     NOT_YET_VALID = "not_yet_valid"
     WRONG_TOKEN_USE = "wrong_token_use"  # noqa: S105 - a reason code
     INSUFFICIENT_SCOPE = "insufficient_scope"
+    REVOKED = "revoked"
+    """Valid, but signed out, revoked or its user disabled (user-pool tokens only)."""
 
 
 @dataclass(frozen=True, slots=True)
