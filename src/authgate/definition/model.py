@@ -127,7 +127,25 @@ class JwtAuthorizerSettings:
     audiences: tuple[str, ...]
 
 
-AuthorizerSettings = FunctionAuthorizerSettings | UserPoolAuthorizerSettings | JwtAuthorizerSettings
+@dataclass(frozen=True, slots=True)
+class SharedSecretJwtSettings:
+    """authgate extension (`x-authgate-jwt`): JWTs signed with a shared HMAC secret. The
+    definition names where the secret is, never the secret."""
+
+    issuer: str
+    audiences: tuple[str, ...]
+    """Empty: the audience is not checked."""
+    secret_env: str
+    """The environment variable that holds the secret."""
+    algorithms: tuple[str, ...] = ("HS256",)
+
+
+AuthorizerSettings = (
+    FunctionAuthorizerSettings
+    | UserPoolAuthorizerSettings
+    | JwtAuthorizerSettings
+    | SharedSecretJwtSettings
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,8 @@ from authgate.definition.model import (
     Resource,
     RestApi,
 )
+from authgate.definition.shared_secret_jwt import EXTENSION as SHARED_SECRET_JWT
+from authgate.definition.shared_secret_jwt import parse_shared_secret_jwt
 from authgate.errors import ConfigError, Problem
 from authgate.policy.evaluate import AuthorizationType
 
@@ -234,6 +236,17 @@ class _Parser:
                     )
                     continue
                 schemes[str(name)] = AuthorizationType.AWS_IAM
+            elif SHARED_SECRET_JWT in scheme:  # an authgate extension
+                if AUTHORIZER_EXTENSION in scheme:
+                    self.problem(
+                        at, f"{SHARED_SECRET_JWT} and {AUTHORIZER_EXTENSION} exclude each other"
+                    )
+                    continue
+                spec = parse_shared_secret_jwt(
+                    str(name), scheme, self.protocol, at, self.source, self.problem
+                )
+                if spec is not None:
+                    schemes[str(name)] = spec
             elif AUTHORIZER_EXTENSION in scheme:
                 spec = parse_authorizer(
                     str(name), scheme, self.protocol, at, self.source, self.problem
