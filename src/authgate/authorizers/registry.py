@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from authgate.authorizers.base import Authorizer
+from authgate.authorizers.custom import build_function_authorizer
 from authgate.authorizers.iam import IamAuthorizer
 from authgate.authorizers.sigv4 import SigV4Authenticator
 from authgate.clock import Clock
@@ -60,7 +61,11 @@ def _build_iam(spec: AuthorizerSpec, api: RestApi, services: AuthorizerServices)
 
 def builders() -> dict[AuthorizerType, AuthorizerBuilder]:
     """Every authorizer type authgate can run. The one place a type is registered."""
-    return {AuthorizerType.AWS_IAM: _build_iam}
+    return {
+        AuthorizerType.AWS_IAM: _build_iam,
+        AuthorizerType.TOKEN: build_function_authorizer,
+        AuthorizerType.REQUEST: build_function_authorizer,
+    }
 
 
 class AuthorizerRegistry:

@@ -25,6 +25,11 @@ _CACHED_DECISIONS = 1024
 
 _SIDE = {PolicyKind.RESOURCE: "resource-based", PolicyKind.IDENTITY: "identity-based"}
 
+AUTHORIZER_DENIAL = "User is not authorized to access this resource"
+"""What a Lambda authorizer's policy earns when it does not allow the method ARN; an explicit
+Deny adds EXPLICIT_DENY (the current text; it used to end at "explicit deny")."""
+EXPLICIT_DENY = " with an explicit deny in an identity-based policy"
+
 
 class AuthorizeStep:
     name: ClassVar[str] = "authorize"
@@ -93,6 +98,11 @@ class AuthorizeStep:
         arn = exchange.method_arn
         explicit = decision.effect == "Deny"
         kind = decision.deciding.kind if decision.deciding else decision.missing_allow
+        if kind is PolicyKind.AUTHORIZER:
+            message = AUTHORIZER_DENIAL + (EXPLICIT_DENY if explicit else "")
+            return Rejection(
+                ResponseType.ACCESS_DENIED, message, message_key="Message", reason=decision.reason
+            )
         side = _SIDE.get(kind or PolicyKind.RESOURCE, "resource-based")
         caller = principal.subject if principal else "anonymous"
         return Rejection(

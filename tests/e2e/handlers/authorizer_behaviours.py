@@ -1,0 +1,89 @@
+"""Authorizers that misbehave on purpose, and one that counts its calls per token."""
+
+import json
+import time
+from collections import Counter
+
+calls = Counter()
+
+
+def allow_all(principal, event, context=None):
+    arn = event.get("methodArn") or event["routeArn"]
+    return {
+        "principalId": principal,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Action": "execute-api:Invoke",
+                    "Effect": "Allow",
+                    "Resource": arn.split("/")[0] + "/*",
+                }
+            ],
+        },
+        "context": context or {},
+    }
+
+
+def counted(event, context):
+    """Decides by token: `deny-*` is denied everywhere, `pets-*` may only GET /pets, `error-*`
+    and `unauthorized-*` raise; anything else may call everything."""
+    token = event["authorizationToken"]
+    calls[token] += 1
+    calls["*"] += 1
+    if token.startswith("error-"):
+        raise RuntimeError("backend store unavailable")
+    if token.startswith("unauthorized-"):
+        raise Exception("Unauthorized")
+    api = event["methodArn"].split("/")[0]
+    if token.startswith("deny-"):
+        statement = {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": api + "/*"}
+    elif token.startswith("pets-"):
+        statement = {
+            "Action": "execute-api:Invoke",
+            "Effect": "Allow",
+            "Resource": event["methodArn"],
+        }
+    else:
+        statement = {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": api + "/*"}
+    return {
+        "principalId": token,
+        "policyDocument": {"Version": "2012-10-17", "Statement": [statement]},
+        "context": {"calls": calls[token]},
+    }
+
+
+def report_calls(event, context):
+    token = (event.get("queryStringParameters") or {}).get("token", "*")
+    return {"statusCode": 200, "body": str(calls[token])}
+
+
+def raise_other(event, context):
+    raise ValueError("Unauthorized: token expired")
+
+
+def slow(event, context):
+    time.sleep(1.0)
+    return allow_all("late", event)
+
+
+def proxy_shaped(event, context):
+    return {"statusCode": 200, "body": "allowed"}
+
+
+def nested_context(event, context):
+    return allow_all("nested", event, {"user": {"id": 7}})
+
+
+def no_policy(event, context):
+    return {"principalId": "someone", "context": {"a": "b"}}
+
+
+def not_json_object(event, context):
+    return "Allow"
+
+
+def echo_event(event, context):
+    """Allows everything and hands the event it received to the backend (as a JSON string:
+    context values must be scalars)."""
+    return allow_all("echo", event, {"event": json.dumps(event)})
