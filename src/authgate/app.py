@@ -286,7 +286,7 @@ class Application:
             self.clock,
             account=(account.rate, account.burst),
             throttle_fail_open=settings.throttle_fail_open,
-            account_lease=1 if settings.counters.startswith("memory:") else ACCOUNT_LEASE,
+            account_lease=ACCOUNT_LEASE,
         )
         self._authenticator, self._metering = authenticator, metering
         self._factory = IntegrationFactory(self.functions, self.pool)

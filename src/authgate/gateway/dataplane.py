@@ -13,7 +13,7 @@ from authgate.gateway import pipeline
 from authgate.gateway.client_address import ClientAddress
 from authgate.gateway.decisions import DecisionLog
 from authgate.gateway.exchange import Exchange
-from authgate.gateway.responses import Rejection, ResponseType, render, standard_headers
+from authgate.gateway.responses import Rejection, ResponseType, render, standard_head
 from authgate.gateway.routing import Router
 from authgate.http1.message import Request, Response
 from authgate.observability.accesslog import AccessLog, LineFormat
@@ -102,8 +102,7 @@ class DataPlane:
         outcome = await pipeline.run(exchange, match.method)
         if isinstance(outcome, Rejection):
             return self._finish(exchange, render(outcome, exchange))
-        headers = outcome.headers
-        headers.extend(standard_headers(exchange, target.routes.plan.protocol))
+        outcome.head += standard_head(exchange, target.routes.plan.protocol)
         return self._finish(exchange, outcome)
 
     def _finish(self, exchange: Exchange, response: Response) -> Response:

@@ -125,6 +125,8 @@ class Rejection:
     """Overrides the type's x-amzn-ErrorType (SigV4 failures name their own)."""
     reason: str = ""
     """Why, for logs and `explain` only; never sent."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """Extra headers the answer carries (a JWT authorizer's `www-authenticate` challenge)."""
 
 
 def standard_headers(exchange: Exchange, protocol: Protocol) -> Headers:
@@ -136,6 +138,18 @@ def standard_headers(exchange: Exchange, protocol: Protocol) -> Headers:
         ("x-amz-apigw-id", exchange.extended_request_id),
         ("X-Amzn-Trace-Id", exchange.trace_id),
     ]
+
+
+def standard_head(exchange: Exchange, protocol: Protocol) -> bytes:
+    """`standard_headers` as encoded lines, for the path every successful request takes (the
+    ids are ASCII by construction, so they need no checks on the way out)."""
+    if protocol is Protocol.HTTP:
+        return f"apigw-requestid: {exchange.request_id}\r\n".encode()
+    return (
+        f"x-amzn-RequestId: {exchange.request_id}\r\n"
+        f"x-amz-apigw-id: {exchange.extended_request_id}\r\n"
+        f"X-Amzn-Trace-Id: {exchange.trace_id}\r\n"
+    ).encode()
 
 
 def render(rejection: Rejection, exchange: Exchange) -> Response:
@@ -157,6 +171,7 @@ def render(rejection: Rejection, exchange: Exchange) -> Response:
     error_type = rejection.error_type or rtype.error_type
     if error_type is not None:
         headers.append(("x-amzn-ErrorType", error_type))
+    headers.extend(rejection.headers)
     custom = _customisation(stage, rtype, status)
     if custom is None:
         return Response(status, headers, orjson.dumps({rejection.message_key: message}))
@@ -181,7 +196,11 @@ def _render_http(rejection: Rejection, exchange: Exchange) -> Response:
     if rejection.status is not None and rtype is not ResponseType.INTEGRATION_FAILURE:
         status = rejection.status
     exchange.error_message = message
-    headers = [*standard_headers(exchange, Protocol.HTTP), ("content-type", "application/json")]
+    headers = [
+        *standard_headers(exchange, Protocol.HTTP),
+        ("content-type", "application/json"),
+        *rejection.headers,
+    ]
     return Response(status, headers, orjson.dumps({"message": message}))
 
 

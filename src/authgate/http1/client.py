@@ -22,6 +22,9 @@ import httptools
 from authgate.errors import IntegrationTimeout, IntegrationUnreachable
 from authgate.http1.message import Body, BytesBody, Headers
 
+RawHeaders = list[tuple[bytes, bytes]]
+"""Header fields as the parser delivered them: (name, value) bytes, in order."""
+
 _TICK = 0.01
 """Resolution of head timeouts: a timeout fires at most this much late."""
 _BUFFERED_BODY = 64 * 1024
@@ -30,6 +33,7 @@ _HIGH_WATER = 512 * 1024
 """Response bytes buffered before the socket stops being read."""
 _LOW_WATER = 128 * 1024
 _FRAMING = frozenset({"content-length", "transfer-encoding"})
+_RAW_FRAMING = frozenset(name.encode() for name in _FRAMING)
 _BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -94,7 +98,7 @@ class _Connection(asyncio.Protocol):
         self._active = False
         self._head: asyncio.Future[None] | None = None
         self._status = 0
-        self._headers: Headers = []
+        self._headers: RawHeaders = []
         self._interim = False
         self._head_only = False
         self._budget = 0.0
@@ -166,7 +170,7 @@ class _Connection(asyncio.Protocol):
     # --- httptools callbacks ------------------------------------------------------------
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         status = self._parser.get_status_code()
@@ -226,7 +230,7 @@ class _Connection(asyncio.Protocol):
         self._head = head
         return head
 
-    def head(self) -> tuple[int, Headers]:
+    def head(self) -> tuple[int, RawHeaders]:
         return self._status, self._headers
 
     def finish(self) -> bool:
@@ -318,7 +322,7 @@ class _Connection(asyncio.Protocol):
     def _until_eof(self) -> bool:
         """A response framed by neither Content-Length nor chunked ends when the peer closes."""
         for name, _ in self._headers:
-            if name.lower() in _FRAMING:
+            if name.lower() in _RAW_FRAMING:
                 return False
         return self._status >= 200
 
@@ -343,16 +347,28 @@ class UpstreamResponse:
     allowed keep-alive; it is dropped on an error or when the reader stops early (`aclose`).
     """
 
-    __slots__ = ("_body", "_conn", "_iterated", "headers", "status")
+    __slots__ = ("_body", "_conn", "_headers", "_iterated", "raw_headers", "status")
 
     def __init__(
-        self, status: int, headers: Headers, conn: _Connection | None, body: bytes
+        self, status: int, raw_headers: RawHeaders, conn: _Connection | None, body: bytes
     ) -> None:
         self.status = status
-        self.headers = headers
+        self.raw_headers = raw_headers
+        self._headers: Headers | None = None
         self._conn = conn
         self._body = body
         self._iterated = False
+
+    @property
+    def headers(self) -> Headers:
+        """The header fields as text (decoded on first use: a proxy passes `raw_headers`)."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = [
+                (name.decode("latin-1"), value.decode("latin-1"))
+                for name, value in self.raw_headers
+            ]
+        return headers
 
     @property
     def complete(self) -> bool:

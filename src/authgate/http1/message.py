@@ -120,6 +120,11 @@ class Response:
     status: int
     headers: Headers = field(default_factory=list)
     body: ResponseBody = b""
+    head: bytes = b""
+    """Header lines already encoded, each ending in CRLF, sent after `headers`: a proxied
+    response's own lines pass through without a round trip to text. Whoever fills it
+    guarantees well-formed lines and leaves out framing (content-length, transfer-encoding,
+    connection)."""
 
 
 class Handler(Protocol):

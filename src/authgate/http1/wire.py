@@ -119,7 +119,12 @@ def encode_response(
     status = response.status
     body = response.body
     lines, length, has_date, has_server = encode_headers(response.headers)
-    parts = [_STATUS_LINES.get(status) or status_line(status), date_line(), lines]
+    head = response.head
+    if head:
+        low = b"\n" + head.lower()
+        has_date = has_date or b"\ndate:" in low
+        has_server = has_server or b"\nserver:" in low
+    parts = [_STATUS_LINES.get(status) or status_line(status), date_line(), lines, head]
     if has_date:
         parts[1] = b""
     if server_line and not has_server:

@@ -28,6 +28,7 @@ from authgate.integrations.http_mapping import (
     merge_query,
     pointer_token,
     proxy_request_headers,
+    response_head,
     response_headers,
 )
 from authgate.integrations.http_response import (
@@ -99,8 +100,11 @@ class HttpProxyIntegration(_HttpBase):
         add_forwarding(headers, request, exchange.source_ip)
         target = self._target(exchange, request.query, query)
         upstream = await self._send(exchange, target, headers, request.body)
-        body: ResponseBody = upstream.body_bytes() if upstream.complete else upstream
-        return Response(upstream.status, response_headers(upstream.headers), body)
+        if upstream.complete:
+            return Response(
+                upstream.status, [], upstream.body_bytes(), response_head(upstream.raw_headers)
+            )
+        return Response(upstream.status, response_headers(upstream.headers), upstream)
 
 
 class HttpIntegration(_HttpBase):

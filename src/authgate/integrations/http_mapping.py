@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote
 
 from authgate.errors import Problem
+from authgate.http1.client import RawHeaders
 from authgate.http1.message import Headers, Request
 
 if TYPE_CHECKING:
@@ -305,6 +306,26 @@ def merge_query(
     if target.endswith(("?", "&")):
         separator = ""
     return f"{target}{separator}{joined}"
+
+
+_RAW_NOT_PASSED = frozenset(name.encode() for name in HOP_BY_HOP | {"content-length"})
+
+
+def response_head(raw: RawHeaders) -> bytes:
+    """A backend's header lines as a proxy passes them back when the whole body is in hand,
+    encoded once (the parser has already refused CR, LF and bad names): hop-by-hop fields
+    dropped, and content-length too, since the server frames the body it sends."""
+    lines = [b"%b: %b\r\n" % field for field in raw if field[0].lower() not in _RAW_NOT_PASSED]
+    connection = [value for name, value in raw if len(name) == 10 and name.lower() == b"connection"]
+    if connection:
+        named = connection_tokens(b",".join(connection).decode("latin-1")) - _CONNECTION_OPTIONS
+        if named:
+            return b"".join(line for line in lines if _field_name(line) not in named)
+    return b"".join(lines)
+
+
+def _field_name(line: bytes) -> str:
+    return line.partition(b":")[0].decode("latin-1").lower()
 
 
 def response_headers(headers: Headers) -> Headers:
