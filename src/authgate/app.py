@@ -330,7 +330,7 @@ class Application:
             region=settings.region,
             routes=lambda: self.dataplane.router,
             endpoints={endpoint.vpce: endpoint.vpc for endpoint in settings.endpoints},
-            usage=UsageServices(keys, plans, definitions),
+            usage=UsageServices(keys, plans, definitions, lambda: self.dataplane.router),
         )
         await definitions.reload()
 

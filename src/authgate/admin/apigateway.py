@@ -35,7 +35,7 @@ from urllib.parse import unquote
 
 import orjson
 
-from authgate.admin import apigateway_restapis
+from authgate.admin import apigateway_restapis, authorizer_trials
 from authgate.admin.apigateway_input import Call, parse_query
 from authgate.admin.apigateway_ops import ROUTES, Route, UsageServices
 from authgate.http1.message import Body, BodyIncomplete, BodyTooLarge, Request, Response
@@ -49,7 +49,7 @@ logger = logging.getLogger("authgate.admin")
 MAX_BODY_BYTES: Final = 6 * 1024 * 1024
 """The largest body accepted: an imported key file (AWS's limit on imported definitions)."""
 COLLECTIONS: Final = frozenset({"apikeys", "usageplans", "restapis"})
-ALL_ROUTES: Final = (*ROUTES, *apigateway_restapis.ROUTES)
+ALL_ROUTES: Final = (*ROUTES, *apigateway_restapis.ROUTES, *authorizer_trials.ROUTES)
 
 
 class Authenticate(Protocol):

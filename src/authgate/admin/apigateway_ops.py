@@ -15,6 +15,7 @@ from typing import Any, Final
 from authgate.admin import apigateway_shapes as shapes
 from authgate.admin.apigateway_input import Call, integral, throttle_pair
 from authgate.definition.service import DefinitionService
+from authgate.gateway.routing import Router
 from authgate.usage.errors import BadRequest
 from authgate.usage.keys import ApiKeyService
 from authgate.usage.paging import Page
@@ -27,6 +28,8 @@ class UsageServices:
     plans: UsagePlanService
     definitions: DefinitionService | None = None
     """REST APIs, stages and deployments (`/restapis…`); None: those routes answer 404."""
+    routes: Callable[[], Router] | None = None
+    """The data plane's live routes, whose authorizers TestInvokeAuthorizer calls."""
 
 
 Reply = tuple[int, dict[str, Any] | None]

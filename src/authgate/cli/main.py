@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from authgate.cli.authorizers import app as authorizers_app
 from authgate.cli.explain import explain
 from authgate.cli.iam import app as iam_app
 from authgate.cli.keys import app as keys_app
@@ -26,6 +27,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(keys_app, name="keys")
 app.add_typer(plans_app, name="plans")
 app.command()(usage)
+app.add_typer(authorizers_app, name="authorizers")
 
 
 def run() -> None:
