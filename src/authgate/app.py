@@ -18,7 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authgate.admin.apigateway import UsageServices
 from authgate.admin.plane import ManagementPlane
+from authgate.authorizers.cognito import UserPools
+from authgate.authorizers.fetch import PoolFetch, no_fetch
 from authgate.authorizers.iam import EXECUTE_API
+from authgate.authorizers.issuer_keys import Issuers
 from authgate.authorizers.registry import AuthorizerRegistry, AuthorizerServices
 from authgate.authorizers.sigv4 import CredentialCache, SigV4Authenticator, credential_service
 from authgate.clock import Clock, SystemClock
@@ -221,9 +224,18 @@ def method_steps(
     *,
     functions: FunctionMap,
     clock: Clock,
+    issuers: Issuers | None = None,
+    user_pools: UserPools | None = None,
 ) -> MethodSteps:
-    """The step factory for one compile: authorizers built per API and declaration."""
-    services = AuthorizerServices(sigv4=authenticator, functions=functions, clock=clock)
+    """The step factory for one compile: authorizers built per API and declaration. Without
+    `issuers` (checking definitions) JWT authorizers are built but never fetch keys."""
+    services = AuthorizerServices(
+        sigv4=authenticator,
+        functions=functions,
+        clock=clock,
+        issuers=issuers or Issuers(no_fetch, clock),
+        user_pools=user_pools,
+    )
     return MethodSteps(AuthorizerRegistry(services), metering)
 
 
@@ -236,6 +248,7 @@ class Application:
         self.metrics = GatewayMetrics()
         self.registry = registry_with(self.metrics)
         self.pool = UpstreamPool()
+        self.issuers = Issuers(PoolFetch(self.pool), self.clock)
         self.functions = load_functions(settings.functions, settings.base_dir)
         self.access_log = AccessLog.open(settings.access_log)
         self.decisions = DecisionLog()
@@ -374,7 +387,11 @@ class Application:
 
     def _method_steps(self) -> MethodSteps:
         return method_steps(
-            self._authenticator, self._metering, functions=self.functions, clock=self.clock
+            self._authenticator,
+            self._metering,
+            functions=self.functions,
+            clock=self.clock,
+            issuers=self.issuers,
         )
 
     async def _stage_exists(self, api_id: str, stage: str) -> bool:

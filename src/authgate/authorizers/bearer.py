@@ -26,16 +26,10 @@ from authgate.authorizers.jwt_verify import (
 )
 from authgate.authorizers.token_cache import DEFAULT_MAX_ENTRIES, TokenCache
 from authgate.clock import Clock
-from authgate.integrations.lambda_events import parse_query
 from authgate.policy import ANONYMOUS
 
 if TYPE_CHECKING:
     from authgate.authorizers.issuer_keys import IssuerKeys
-    from authgate.definition.model import IdentitySource
-    from authgate.gateway.exchange import Exchange
-
-TOKEN_SOURCE_KINDS = frozenset({"header", "querystring"})
-"""Where a bearer token may come from; other identity sources hold no token."""
 
 
 def bearer_token(value: str | None) -> str | None:
@@ -48,16 +42,6 @@ def bearer_token(value: str | None) -> str | None:
     if rest and scheme.lower() == "bearer":
         value = rest.strip()
     return value or None
-
-
-def source_value(exchange: Exchange, source: IdentitySource) -> str | None:
-    """The raw value of a header or query-string identity source (repeats comma-joined)."""
-    request = exchange.request
-    if source.kind == "header":
-        return request.header(source.name.lower())
-    pairs = parse_query(request.query, rest=False)
-    values = [value for name, value in pairs if name == source.name]
-    return ",".join(values) if values else None
 
 
 class Revocations(Protocol):

@@ -80,3 +80,8 @@ class PoolFetch:
             if isinstance(stream, AsyncGenerator):
                 await stream.aclose()  # an unread rest costs the connection, not a leak
         return b"".join(chunks)
+
+
+async def no_fetch(url: str) -> bytes:
+    """The `Fetch` of a gateway that only checks definitions: it never fetches anything."""
+    raise FetchError(f"{url}: nothing is fetched while checking definitions")

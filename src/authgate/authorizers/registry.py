@@ -22,12 +22,16 @@ Adding a type (say COGNITO_USER_POOLS):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from authgate.authorizers.base import Authorizer
+from authgate.authorizers.cognito import UserPools, build_cognito_authorizer
 from authgate.authorizers.custom import build_function_authorizer
 from authgate.authorizers.iam import IamAuthorizer
+from authgate.authorizers.issuer_keys import Issuers
+from authgate.authorizers.jwt import build_jwt_authorizer
 from authgate.authorizers.sigv4 import SigV4Authenticator
 from authgate.clock import Clock
 from authgate.definition.model import AuthorizerSpec, AuthorizerType, RestApi
@@ -49,6 +53,12 @@ class AuthorizerServices:
     sigv4: SigV4Authenticator
     functions: FunctionMap
     clock: Clock
+    issuers: Issuers
+    """JWT issuers' keys, found by OpenID discovery; one per issuer for the process."""
+    user_pools: UserPools | None = None
+    """The gateway's own user pools (COGNITO_USER_POOLS authorizers); None where there are none."""
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    """Where shared JWT secrets are read from (the `x-authgate-jwt` extension)."""
 
 
 AuthorizerBuilder = Callable[[AuthorizerSpec, RestApi, AuthorizerServices], Authorizer]
@@ -65,6 +75,8 @@ def builders() -> dict[AuthorizerType, AuthorizerBuilder]:
         AuthorizerType.AWS_IAM: _build_iam,
         AuthorizerType.TOKEN: build_function_authorizer,
         AuthorizerType.REQUEST: build_function_authorizer,
+        AuthorizerType.COGNITO_USER_POOLS: build_cognito_authorizer,
+        AuthorizerType.JWT: build_jwt_authorizer,
     }
 
 

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
 from authgate.app import NoCredentials, method_steps
 from authgate.authorizers.base import Authorizer
+from authgate.authorizers.fetch import no_fetch
+from authgate.authorizers.issuer_keys import Issuers
+from authgate.authorizers.registry import (
+    AuthorizerBuilder,
+    AuthorizerRegistry,
+    AuthorizerServices,
+    builders,
+)
 from authgate.authorizers.sigv4 import CredentialCache, SigV4Authenticator
 from authgate.clock import ManualClock
 from authgate.definition.compile import compile_stage
-from authgate.definition.model import Stage
+from authgate.definition.model import AuthorizerType, Stage
 from authgate.definition.openapi import parse_definition
 from authgate.definition.routes import StageRoutes
 from authgate.errors import ConfigError
+from authgate.gateway.build import MethodSteps
 from authgate.gateway.steps.authenticate import AuthenticateStep
 from authgate.integrations.mock import build_mock_integration
 
@@ -34,7 +44,11 @@ USER_POOL = {
 }
 
 
-def compile_doc(schemes: dict[str, Any], scheme: str) -> StageRoutes:
+def compile_doc(
+    schemes: dict[str, Any],
+    scheme: str,
+    known: Mapping[AuthorizerType, AuthorizerBuilder] | None = None,
+) -> StageRoutes:
     mock = {"x-amazon-apigateway-integration": {"type": "mock"}, "security": [{scheme: []}]}
     document = {
         "openapi": "3.0.1",
@@ -44,11 +58,11 @@ def compile_doc(schemes: dict[str, Any], scheme: str) -> StageRoutes:
     }
     api = parse_definition(document, api_id="a1", source="api.yaml")
     clock = ManualClock(1_700_000_000.0)
-    steps = method_steps(
-        SigV4Authenticator(CredentialCache(NoCredentials()), clock, region="us-east-1"),
-        functions={},
-        clock=clock,
-    )
+    sigv4 = SigV4Authenticator(CredentialCache(NoCredentials()), clock, region="us-east-1")
+    steps = method_steps(sigv4, functions={}, clock=clock)
+    if known is not None:
+        services = AuthorizerServices(sigv4, {}, clock, Issuers(no_fetch, clock))
+        steps = MethodSteps(AuthorizerRegistry(services, known))
     return compile_stage(
         api,
         Stage("prod"),
@@ -76,8 +90,10 @@ def test_aws_iam_runs_through_the_registry_and_is_built_once_per_api() -> None:
 
 
 def test_a_declared_type_without_a_builder_fails_the_deployment_once_with_its_location() -> None:
+    known = builders()
+    del known[AuthorizerType.COGNITO_USER_POOLS]
     with pytest.raises(ConfigError) as caught:
-        compile_doc({"pool": USER_POOL}, "pool")
+        compile_doc({"pool": USER_POOL}, "pool", known)
     assert [str(p) for p in caught.value.problems] == [
         "api.yaml:#/components/securitySchemes/pool: "
         "COGNITO_USER_POOLS authorizers ('pool') are not supported yet"
