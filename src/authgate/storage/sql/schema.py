@@ -298,3 +298,192 @@ rest_api_stages = Table(
         ondelete="RESTRICT",
     ),
 )
+
+# -- User pools -----------------------------------------------------------------------------------
+# Pool and client settings are JSON text (the cognito-idp members). Users are keyed by pool and
+# `username_key` (the username folded as the pool compares it); `sub` is unique everywhere and
+# aliases (email, phone, preferred username) are unique per pool through their own table.
+# Everything in a pool goes with it (ON DELETE CASCADE), memberships with their group or user.
+# Secrets are sealed (LargeBinary); codes and refresh tokens are stored as keyed digests.
+
+POOL_ID = 64
+USERNAME = 128
+ALIAS = 2048
+
+userpools = Table(
+    "userpool_pools",
+    metadata,
+    Column("id", String(POOL_ID), primary_key=True),
+    Column("name", String(NAME), nullable=False),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+    Column("config", Text, nullable=False),
+)
+
+
+def _pool_ref() -> Column[str]:
+    return Column(
+        "pool_id", String(POOL_ID), ForeignKey(userpools.c.id, ondelete="CASCADE"), nullable=False
+    )
+
+
+userpool_clients = Table(
+    "userpool_clients",
+    metadata,
+    Column("id", String(NAME), primary_key=True),
+    _pool_ref(),
+    Column("name", String(NAME), nullable=False),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+    Column("config", Text, nullable=False),
+    Column("secret", LargeBinary, nullable=True),
+    Index(None, "pool_id", "id"),
+)
+
+userpool_resource_servers = Table(
+    "userpool_resource_servers",
+    metadata,
+    _pool_ref(),
+    Column("identifier", String(256), nullable=False),
+    Column("name", String(NAME), nullable=False),
+    Column("scopes", Text, nullable=False),
+    PrimaryKeyConstraint("pool_id", "identifier"),
+)
+
+userpool_keys = Table(
+    "userpool_signing_keys",
+    metadata,
+    Column("kid", String(NAME), primary_key=True),
+    _pool_ref(),
+    Column("use", String(8), nullable=False),
+    Column("created", Float, nullable=False),
+    Column("retired", Float, nullable=True),
+    Column("private_key", LargeBinary, nullable=False),
+    Index(None, "pool_id"),
+)
+
+userpool_groups = Table(
+    "userpool_groups",
+    metadata,
+    _pool_ref(),
+    Column("name", String(NAME), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("role_arn", String(ARN), nullable=True),
+    Column("precedence", Integer, nullable=True),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+    PrimaryKeyConstraint("pool_id", "name"),
+)
+
+userpool_users = Table(
+    "userpool_users",
+    metadata,
+    _pool_ref(),
+    Column("username_key", String(USERNAME), nullable=False),
+    Column("username", String(USERNAME), nullable=False),
+    Column("sub", String(36), nullable=False, unique=True),
+    Column("status", String(32), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+    Column("attributes", Text, nullable=False),
+    Column("password_hash", Text, nullable=True),
+    Column("srp", LargeBinary, nullable=True),
+    Column("password_set_at", Float, nullable=False),
+    Column("totp", LargeBinary, nullable=True),
+    Column("totp_verified", Boolean, nullable=False),
+    Column("totp_last_step", Integer, nullable=True),
+    Column("mfa_enabled", Text, nullable=False),
+    Column("preferred_mfa", String(32), nullable=True),
+    Column("failed_attempts", Integer, nullable=False),
+    Column("last_failure", Float, nullable=False),
+    Column("locked_until", Float, nullable=False),
+    Column("tokens_valid_after", Float, nullable=False),
+    Column("version", Integer, nullable=False),
+    PrimaryKeyConstraint("pool_id", "username_key"),
+    UniqueConstraint("pool_id", "username"),
+)
+
+userpool_aliases = Table(
+    "userpool_aliases",
+    metadata,
+    Column("pool_id", String(POOL_ID), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("value_key", String(ALIAS), nullable=False),
+    Column("username", String(USERNAME), nullable=False),
+    PrimaryKeyConstraint("pool_id", "kind", "value_key"),
+    ForeignKeyConstraint(
+        ["pool_id", "username"],
+        [userpool_users.c.pool_id, userpool_users.c.username],
+        ondelete="CASCADE",
+    ),
+    Index(None, "pool_id", "username"),
+)
+
+userpool_members = Table(
+    "userpool_members",
+    metadata,
+    Column("pool_id", String(POOL_ID), nullable=False),
+    Column("group_name", String(NAME), nullable=False),
+    Column("username", String(USERNAME), nullable=False),
+    PrimaryKeyConstraint("pool_id", "group_name", "username"),
+    ForeignKeyConstraint(
+        ["pool_id", "group_name"],
+        [userpool_groups.c.pool_id, userpool_groups.c.name],
+        ondelete="CASCADE",
+    ),
+    ForeignKeyConstraint(
+        ["pool_id", "username"],
+        [userpool_users.c.pool_id, userpool_users.c.username],
+        ondelete="CASCADE",
+    ),
+    Index(None, "pool_id", "username"),
+)
+
+userpool_codes = Table(
+    "userpool_codes",
+    metadata,
+    Column("pool_id", String(POOL_ID), nullable=False),
+    Column("username", String(USERNAME), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    PrimaryKeyConstraint("pool_id", "username", "purpose"),
+    ForeignKeyConstraint(
+        ["pool_id", "username"],
+        [userpool_users.c.pool_id, userpool_users.c.username],
+        ondelete="CASCADE",
+    ),
+    Index(None, "expires_at"),
+)
+
+userpool_sessions = Table(
+    "userpool_sessions",
+    metadata,
+    Column("origin_jti", String(36), primary_key=True),
+    Column("pool_id", String(POOL_ID), nullable=False),
+    Column("username", String(USERNAME), nullable=False),
+    Column("sub", String(36), nullable=False),
+    Column("client_id", String(NAME), nullable=False),
+    Column("created", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("auth_time", Integer, nullable=False),
+    Column("refresh_digest", String(64), nullable=True, unique=True),
+    Column("revoked_at", Float, nullable=True),
+    ForeignKeyConstraint(
+        ["pool_id", "username"],
+        [userpool_users.c.pool_id, userpool_users.c.username],
+        ondelete="CASCADE",
+    ),
+    Index(None, "pool_id", "username"),
+    Index(None, "expires_at"),
+)
+
+userpool_spent = Table(
+    "userpool_spent",
+    metadata,
+    Column("id", String(NAME), primary_key=True),
+    Column("expires_at", Float, nullable=False),
+    Index(None, "expires_at"),
+)
