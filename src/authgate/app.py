@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from prometheus_client import generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authgate.admin.apigateway import UsageServices
+from authgate.admin.cognito_idp import is_cognito
 from authgate.admin.plane import ManagementPlane
 from authgate.authorizers.cognito import UserPools
 from authgate.authorizers.fetch import PoolFetch, no_fetch
@@ -49,6 +51,10 @@ from authgate.iam.bootstrap import bootstrap
 from authgate.iam.model import NewAccessKey, ResolvedCredential
 from authgate.iam.service import IamService
 from authgate.iam.sts import StsService
+from authgate.identity.outbox import OUTBOX_FILE, Courier, FileOutbox, SmtpCourier
+from authgate.identity.provider import UserPoolServices
+from authgate.identity.seeds import apply_seeds
+from authgate.identity.web import well_known
 from authgate.integrations.base import Integration
 from authgate.integrations.functions import FunctionMap, function_name_from_arn, load_functions
 from authgate.integrations.http import build_http_integration
@@ -64,6 +70,7 @@ from authgate.storage.sql.definitions import SqlDefinitionStore
 from authgate.storage.sql.engine import open_engine
 from authgate.storage.sql.iam import SqlIamStore
 from authgate.storage.sql.usage import SqlUsageStore
+from authgate.storage.sql.userpools import SqlUserPoolStore
 from authgate.usage.generation import Generation
 from authgate.usage.keys import ApiKeyService
 from authgate.usage.plans import UsagePlanService
@@ -74,6 +81,8 @@ log = logging.getLogger("authgate")
 _IDS_FILE = "api-ids.json"
 ACCOUNT_LEASE = 64
 """Account-throttle tokens a process takes from a shared counter store at a time."""
+PRUNE_INTERVAL = 3600.0
+"""Seconds between sweeps of expired user-pool codes, sessions and one-use ids."""
 
 
 def read_definition(path: Path) -> object:
@@ -257,12 +266,19 @@ class Application:
         self._engine: AsyncEngine | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self._pruner: asyncio.Task[None] | None = None
+        self._listen_url = _base_url(settings.listen.host, settings.listen.port)
         self.counters: CounterStore | None = None
         self.definitions: DefinitionService | None = None
         self._config_stages: list[StageRoutes] = []
         self._compiled: dict[StageFingerprint, StageRoutes] = {}
         self.dataplane: DataPlane
         self.management: ManagementPlane
+        self.user_pools: UserPoolServices
+
+    def public_url(self) -> str:
+        """The base URL of this gateway as clients reach it (user-pool issuers start with it)."""
+        return self.settings.public_url or self._listen_url
 
     async def _open(self) -> None:
         """Records, IAM and the compiled routes: everything that needs the store."""
@@ -302,6 +318,17 @@ class Application:
             account_lease=ACCOUNT_LEASE,
         )
         self._authenticator, self._metering = authenticator, metering
+        self.user_pools = UserPoolServices.assemble(
+            SqlUserPoolStore(self._engine),
+            box,
+            _courier(settings),
+            self.clock,
+            base_url=self.public_url,
+            region=settings.region,
+            account_id=settings.account_id,
+        )
+        await self.user_pools.open()
+        await apply_seeds(self.user_pools.pools, settings.user_pools)
         self._factory = IntegrationFactory(self.functions, self.pool)
         config_apis = load_apis(settings)
         self._config_stages = compile_config_stages(
@@ -323,6 +350,7 @@ class Application:
                 Watched(lambda: self.iam.generation, self.iam.bump_generation),
                 Watched(lambda: usage_generation.value, usage_generation.bump),
                 Watched(lambda: definitions.generation, definitions.reload_soon),
+                Watched(lambda: self.user_pools.status.generation, self.user_pools.status.bump),
             ],
         )
         await self._changes.open()
@@ -344,6 +372,7 @@ class Application:
             routes=lambda: self.dataplane.router,
             endpoints={endpoint.vpce: endpoint.vpc for endpoint in settings.endpoints},
             usage=UsageServices(keys, plans, definitions, lambda: self.dataplane.router),
+            user_pools=self.user_pools,
         )
         await definitions.reload()
 
@@ -392,6 +421,7 @@ class Application:
             functions=self.functions,
             clock=self.clock,
             issuers=self.issuers,
+            user_pools=self.user_pools.status,
         )
 
     async def _stage_exists(self, api_id: str, stage: str) -> bool:
@@ -410,6 +440,12 @@ class Application:
                 [("content-type", "text/plain; version=0.0.4")],
                 generate_latest(self.registry),
             )
+        if request.method == "POST" and is_cognito(request):
+            return await self.management.cognito_idp(request)
+        if "/.well-known/" in path:
+            document = await well_known(request, self.user_pools)
+            if document is not None:
+                return document
         service = credential_service(request)
         if service is not None and service != EXECUTE_API:
             return await self.management(request, service)
@@ -429,23 +465,32 @@ class Application:
         return server
 
     async def start(self, host: str | None = None, port: int | None = None) -> tuple[str, int]:
-        """Open the store, compile the APIs and listen; returns the main listener's address."""
-        await self._open()
+        """Open the store, compile the APIs and listen; returns the main listener's address.
+
+        The socket is bound first, so a gateway on port 0 knows its address (and the issuer of
+        its user pools) before it compiles authorizers."""
         listen = self.settings.listen
-        address = await self._server().start(
-            host or listen.host, listen.port if port is None else port
-        )
+        host = host or listen.host
+        sock = _bind(host, listen.port if port is None else port)
+        self._listen_url = _base_url(host, sock.getsockname()[1])
+        try:
+            await self._open()
+        except BaseException:
+            sock.close()
+            raise
+        address = await self._server().start(host, 0, sock=sock)
         self.endpoint_addresses: list[tuple[str, int]] = []
         for endpoint in self.settings.endpoints:
             server = self._server((endpoint.vpc, endpoint.vpce))
             self.endpoint_addresses.append(await server.start(endpoint.host, endpoint.port))
         self._flusher = asyncio.create_task(self._flush_logs())
         self._watcher = asyncio.create_task(self._changes.run())
+        self._pruner = asyncio.create_task(self._prune())
         return address
 
     async def stop(self, grace: float = 10.0) -> None:
         await asyncio.gather(*(server.shutdown(grace) for server in self.servers))
-        for task in (self._flusher, self._watcher):
+        for task in (self._flusher, self._watcher, self._pruner):
             if task is not None:
                 task.cancel()
         if self.definitions is not None:
@@ -457,10 +502,45 @@ class Application:
         if self._engine is not None:
             await self._engine.dispose()
 
+    async def _prune(self) -> None:
+        while True:
+            try:
+                await self.user_pools.prune()
+            except Exception:
+                log.exception("could not prune expired user-pool records")
+            await asyncio.sleep(PRUNE_INTERVAL)
+
     async def _flush_logs(self) -> None:
         while True:
             await asyncio.sleep(0.5)
             self.access_log.flush()
+
+
+def _courier(settings: Settings) -> Courier:
+    """SMTP for email when configured; the outbox file for everything else."""
+    outbox = FileOutbox(settings.data_dir / OUTBOX_FILE)
+    return outbox if settings.smtp is None else SmtpCourier(settings.smtp, outbox)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _base_url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "::" else host  # noqa: S104
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
 
 
 def describe(router: Router) -> list[str]:

@@ -99,6 +99,39 @@ class VpcEndpoint:
 
 
 @dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    """Where user-pool codes go by email; without it they go to `<data_dir>/outbox`."""
+
+    host: str
+    port: int = 587
+    sender: str = "no-reply@localhost"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    starttls: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSeed:
+    id: str
+    name: str
+    generate_secret: bool = False
+    settings: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    """CreateUserPoolClient members, as the cognito-idp API spells them."""
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSeed:
+    """A user pool created at start when absent (never changed or deleted afterwards)."""
+
+    id: str
+    name: str
+    location: str
+    settings: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    """CreateUserPool members, as the cognito-idp API spells them."""
+    clients: tuple[ClientSeed, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     base_dir: Path
     source: str
@@ -124,6 +157,11 @@ class Settings:
     throttle_fail_open: bool = False
     """When the counter store is unreachable: deny (False, the default) or let throttled-only
     methods through. Quotas and API-key checks always fail closed."""
+    public_url: str | None = None
+    """The base URL clients reach the gateway at (no trailing slash): user-pool tokens are
+    issued by `<public_url>/<poolId>`. Default: `http://<listen host>:<listen port>`."""
+    smtp: SmtpSettings | None = None
+    user_pools: tuple[PoolSeed, ...] = ()
 
 
 class _Reader:
@@ -186,6 +224,9 @@ _TOP = {
     "endpoints",
     "account_throttle",
     "throttle_fail_open",
+    "public_url",
+    "smtp",
+    "user_pools",
 }
 
 
@@ -254,6 +295,9 @@ def parse_settings(raw: object, base_dir: Path, source: str = "authgate.yaml") -
         endpoints=endpoints,
         account_throttle=account or Throttle(10_000.0, 5_000),
         throttle_fail_open=fail_open,
+        public_url=_public_url(r, top.get("public_url")),
+        smtp=_smtp(r, top.get("smtp")),
+        user_pools=_user_pools(r, top.get("user_pools", [])),
     )
     if r.problems:
         raise ConfigError(r.problems)
@@ -414,3 +458,90 @@ def _endpoints(r: _Reader, raw: object) -> tuple[VpcEndpoint, ...]:
             )
         )
     return tuple(out)
+
+
+def _public_url(r: _Reader, raw: object) -> str | None:
+    if raw is None:
+        return None
+    url = r.text(raw, "#/public_url", "")
+    if not re.fullmatch(r"https?://[^/\s]+(/[^\s]*[^/\s])?", url):
+        r.problem("#/public_url", "must be an http(s) URL without a trailing slash")
+    return url
+
+
+def _smtp(r: _Reader, raw: object) -> SmtpSettings | None:
+    if raw is None:
+        return None
+    keys = {"host", "port", "from", "username", "password", "starttls"}
+    body = r.mapping(raw, "#/smtp", keys)
+    starttls = body.get("starttls", True)
+    if not isinstance(starttls, bool):
+        r.problem("#/smtp/starttls", "must be true or false")
+        starttls = True
+    host = r.text(body.get("host"), "#/smtp/host", "")
+    if not host:
+        r.problem("#/smtp/host", "required: the mail server's host name")
+    return SmtpSettings(
+        host=host,
+        port=r.integer(body.get("port"), "#/smtp/port", 587, 1, 65535),
+        sender=r.text(body.get("from"), "#/smtp/from", "no-reply@localhost"),
+        username=r.text(body.get("username"), "#/smtp/username", "") or None,
+        password=r.text(body.get("password"), "#/smtp/password", "") or None,
+        starttls=starttls,
+    )
+
+
+def _user_pools(r: _Reader, raw: object) -> tuple[PoolSeed, ...]:
+    if not isinstance(raw, list):
+        r.problem("#/user_pools", "must be a list of user pools")
+        return ()
+    seeds: list[PoolSeed] = []
+    for i, item in enumerate(raw):
+        where = f"#/user_pools/{i}"
+        body = r.mapping(item, where, {"id", "name", "settings", "clients"})
+        pool_id = r.text(body.get("id"), f"{where}/id", "")
+        if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]{1,40}", pool_id):
+            r.problem(f"{where}/id", "a user pool id such as us-east-1_AbCdEf123")
+        clients: list[ClientSeed] = []
+        raw_clients = body.get("clients", [])
+        if not isinstance(raw_clients, list):
+            r.problem(f"{where}/clients", "must be a list of app clients")
+            raw_clients = []
+        for j, entry in enumerate(raw_clients):
+            at = f"{where}/clients/{j}"
+            client = r.mapping(entry, at, {"id", "name", "generate_secret", "settings"})
+            client_id = r.text(client.get("id"), f"{at}/id", "")
+            if not re.fullmatch(r"[A-Za-z0-9_+]{1,128}", client_id):
+                r.problem(f"{at}/id", "an app client id of 1-128 letters, digits, '_' or '+'")
+            secret = client.get("generate_secret", False)
+            if not isinstance(secret, bool):
+                r.problem(f"{at}/generate_secret", "must be true or false")
+                secret = False
+            clients.append(
+                ClientSeed(
+                    client_id,
+                    r.text(client.get("name"), f"{at}/name", client_id),
+                    secret,
+                    MappingProxyType(_members(r, client.get("settings"), f"{at}/settings")),
+                )
+            )
+        seeds.append(
+            PoolSeed(
+                pool_id,
+                r.text(body.get("name"), f"{where}/name", pool_id),
+                where,
+                MappingProxyType(_members(r, body.get("settings"), f"{where}/settings")),
+                tuple(clients),
+            )
+        )
+    return tuple(seeds)
+
+
+def _members(r: _Reader, raw: object, where: str) -> dict[str, Any]:
+    """A mapping of cognito-idp members, checked when the pool is created."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        r.problem(where, "must be a mapping of cognito-idp members")
+        return {}
+    return raw

@@ -18,6 +18,7 @@ import orjson
 from authgate.admin import iam as iam_operations
 from authgate.admin.apigateway import UsageServices, handle_apigateway
 from authgate.admin.apigateway import owns as owns_usage_path
+from authgate.admin.cognito_idp import Refused, handle_cognito
 from authgate.admin.context import AdminContext, OperationTable
 from authgate.admin.invoke_simulation import InvokeQuestion, SimulationError, simulate_invoke
 from authgate.admin.query_api import handle_query
@@ -33,6 +34,7 @@ from authgate.iam import sigv4
 from authgate.iam.model import Caller
 from authgate.iam.service import IamService
 from authgate.iam.sts import StsService
+from authgate.identity.provider import UserPoolServices
 from authgate.policy import ContextKeys, RequestContext, evaluate_policies
 from authgate.usage import errors as usage_errors
 
@@ -76,6 +78,7 @@ class ManagementPlane:
         routes: Callable[[], Router] | None = None,
         endpoints: Mapping[str, str] | None = None,
         usage: UsageServices | None = None,
+        user_pools: UserPoolServices | None = None,
     ) -> None:
         """`routes`: the data plane's live routes, for simulations; `endpoints`: the VPC id of
         each VPC-endpoint listener, by endpoint id."""
@@ -89,6 +92,7 @@ class ManagementPlane:
         self._routes = routes
         self._endpoints: Mapping[str, str] = endpoints or {}
         self._usage = usage
+        self._user_pools = user_pools
         self._iam_operations: OperationTable = {
             **iam_operations.OPERATIONS,
             "SimulatePrincipalPolicy": simulate_operation,
@@ -147,6 +151,27 @@ class ManagementPlane:
             services=usage,
             region=self._region,
         )
+
+    async def cognito_idp(self, request: Request) -> Response:
+        """The cognito-idp API: signed operations are verified and authorized here, as every
+        other management call is (service `cognito-idp`, action `cognito-idp:<Operation>`)."""
+        body = await request.body.read()
+        if self._user_pools is None:
+            return _json_error(400, "UnknownOperationException", "no user pools here")
+
+        async def check(action: str, resource: str) -> None:
+            try:
+                principal = await self._authenticator.authenticate(request, "cognito-idp", body)
+            except sigv4.SigV4Error as error:
+                raise Refused(error.error_type, error.message) from None
+            if not self.allowed(principal, action, resource, request.client[0]):
+                raise Refused(
+                    "AccessDeniedException",
+                    f"User: {principal.subject} is not authorized to perform: {action} "
+                    f"on resource: {resource}",
+                )
+
+        return await handle_cognito(request, body, self._user_pools, check)
 
     def allowed(
         self, principal: Principal | None, action: str, resource: str, source_ip: str
