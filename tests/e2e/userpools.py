@@ -35,6 +35,11 @@ class PoolsGateway:
     data_dir: Path
     admin: Any
     public: Any
+    loop: LoopThread
+
+    def run(self, coro: Any) -> Any:
+        """Run a coroutine on the gateway's loop (to reach its services directly)."""
+        return self.loop.run(coro)
 
     @property
     def url(self) -> str:
@@ -129,7 +134,7 @@ def start_pools_gateway(
         region_name="us-east-1",
         config=NO_RETRIES.merge(Config(signature_version=UNSIGNED)),
     )
-    return PoolsGateway(running, clock, tmp_path / "data", admin, public), running
+    return PoolsGateway(running, clock, tmp_path / "data", admin, public, loop_thread), running
 
 
 @pytest.fixture

@@ -147,7 +147,7 @@ async def list_user_pools(s: UserPoolServices, f: Body) -> Body:
     if "MaxResults" not in f:
         raise InvalidParameter("Missing required parameter MaxResults")
     found, token = await s.pools.list_pools(_limit(f, "MaxResults", 60), f.get("NextToken"))
-    return _paged([shapes.pool_summary(p) for p in found], token, "UserPoolServices")
+    return _paged([shapes.pool_summary(p) for p in found], token, "UserPools")
 
 
 async def update_user_pool(s: UserPoolServices, f: Body) -> None:

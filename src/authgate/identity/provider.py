@@ -1,6 +1,6 @@
 """The user-pool identity provider assembled from its parts, for the composition root.
 
-`UserPoolServices.open(...)` wires every service to one store, secret box, courier and clock;
+`UserPoolServices.assemble(...)` wires every service to one store, secret box, courier and clock;
 `TokenStatus` (`status`) is what the gateway's authorizers ask, `keys` what serves JWKS.
 """
 
