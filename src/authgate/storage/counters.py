@@ -1,11 +1,11 @@
 """Hot counters: throttling buckets, quota windows and daily usage, behind one small Protocol.
 
-The gateway's meter step calls `take` once per throttle level and `consume` (or `record`, for a
-plan without a quota) once per request, so each verb is a single atomic step and, on a shared
-backend, a single round trip. Stores know no calendar and no plan rules: the caller works out
-the bucket's rate, the window id, its end and the allowance (`authgate.usage`), and the store
-only counts. All times are the caller's wall clock (`Clock.now()`), so a fleet shares one
-notion of time and tests can pass a ManualClock's.
+The gateway's meter step admits an API-key request with one `admit` (its throttle buckets and
+its quota or usage, all or nothing) and takes from other buckets with `take`; each verb is a
+single atomic step and, on a shared backend, a single round trip. Stores know no calendar and
+no plan rules: the caller works out the bucket's rate, the window id, its end and the allowance
+(`authgate.usage`), and the store only counts. All times are the caller's wall clock
+(`Clock.now()`), so a fleet shares one notion of time and tests can pass a ManualClock's.
 
 `open_counters` maps the `counters:` URL of the settings to a backend by scheme; a backend's
 driver is imported only when chosen.
@@ -14,7 +14,7 @@ driver is imported only when chosen.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -32,6 +32,23 @@ class CounterUnavailable(AuthgateError):
     The meter step denies with 500 (fail closed) unless the operator chose fail-open for
     throttling; the message is for logs only.
     """
+
+
+class TokenBucket(NamedTuple):
+    """A bucket to take a token from: its key, `rate` tokens a second, capacity `burst`."""
+
+    key: str
+    rate: float
+    burst: int
+
+
+class QuotaWindow(NamedTuple):
+    """A key's quota in one window: `limit` requests in window `id`, forgotten after
+    `expires_at`."""
+
+    id: str
+    limit: int
+    expires_at: float
 
 
 class CounterStore(Protocol):
@@ -56,6 +73,26 @@ class CounterStore(Protocol):
 
         Returns (admitted, requests counted in the window). The window's count may be
         forgotten after `expires_at`.
+        """
+        ...
+
+    async def admit(
+        self,
+        buckets: Sequence[TokenBucket],
+        key_id: str,
+        plan_id: str,
+        day: str,
+        *,
+        quota: QuotaWindow | None,
+        now: float,
+    ) -> int | None:
+        """Admit one request of key `key_id` in one atomic step: a token from each of `buckets`
+        in order, then one request charged to the key's `quota` (None: a plan without one), and
+        the request counted in its usage on `day` -- all of it, or nothing when any level has
+        no room (`take` and `consume` answer each level alike).
+
+        Returns None when admitted, else the first level that refused: `i` for `buckets[i]`,
+        `len(buckets)` for the quota.
         """
         ...
 

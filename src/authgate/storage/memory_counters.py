@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authgate.clock import Clock
-from authgate.storage.counters import USAGE_RETENTION_DAYS
+from authgate.storage.counters import USAGE_RETENTION_DAYS, QuotaWindow, TokenBucket
 from authgate.storage.sql.engine import writer
 from authgate.storage.sql.schema import daily_usage, quota_counts
 from authgate.usage.bucket import Bucket, full_at
@@ -106,16 +106,31 @@ class MemoryCounters:
         expires_at: float,
         now: float,
     ) -> tuple[bool, int]:
-        key = (key_id, plan_id, window)
-        count = self._quota.get(key)
-        if count is None:
-            count = self._quota[key] = _Count(0, expires_at)
-        if count.used >= limit:
-            return False, count.used
-        count.used += 1
-        self._dirty_quota.add(key)
-        self._add_usage(key_id, plan_id, day, 1)
-        return True, count.used
+        return self._charge(key_id, plan_id, day, QuotaWindow(window, limit, expires_at))
+
+    async def admit(
+        self,
+        buckets: Sequence[TokenBucket],
+        key_id: str,
+        plan_id: str,
+        day: str,
+        *,
+        quota: QuotaWindow | None,
+        now: float,
+    ) -> int | None:
+        taken: dict[str, tuple[Bucket, float, int]] = {}
+        for level, (key, rate, burst) in enumerate(buckets):
+            entry = taken.get(key) or self._buckets.get(key)
+            admitted, bucket = take_token(entry[0] if entry else None, rate, burst, now)
+            if not admitted:
+                return level
+            taken[key] = (bucket, rate, burst)
+        if quota is None:
+            self._add_usage(key_id, plan_id, day, 1)
+        elif not self._charge(key_id, plan_id, day, quota)[0]:
+            return len(buckets)
+        self._buckets.update(taken)
+        return None
 
     async def record(self, key_id: str, plan_id: str, day: str, n: int = 1) -> None:
         self._add_usage(key_id, plan_id, day, n)
@@ -146,6 +161,18 @@ class MemoryCounters:
         if key_ids is None:
             key_ids = sorted({key for counts in per_day for key in counts})
         return {key: [counts.get(key, 0) for counts in per_day] for key in key_ids}
+
+    def _charge(self, key_id: str, plan_id: str, day: str, quota: QuotaWindow) -> tuple[bool, int]:
+        key = (key_id, plan_id, quota.id)
+        count = self._quota.get(key)
+        if count is None:
+            count = self._quota[key] = _Count(0, quota.expires_at)
+        if count.used >= quota.limit:
+            return False, count.used
+        count.used += 1
+        self._dirty_quota.add(key)
+        self._add_usage(key_id, plan_id, day, 1)
+        return True, count.used
 
     def _add_usage(self, key_id: str, plan_id: str, day: str, n: int) -> None:
         counts = self._usage.get((plan_id, day))

@@ -7,7 +7,9 @@ restarted). Time comes from the caller, as in every counter store, and becomes r
 here, so expiry works whatever the caller's clock says.
 
 Keys are `authgate:` namespaced. The counts of one plan carry the plan id as a hash tag
-(`authgate:{plan}:...`), so the quota and usage keys one script touches share a cluster slot.
+(`authgate:{plan}:...`), so the quota and usage keys one script touches share a cluster slot;
+`admit` also touches the request's buckets (a stage's bucket is shared by every plan), so it
+needs every key on one server, as the single client here has it.
 A connection failure, a timeout, or a server that cannot take writes raises
 `CounterUnavailable`; other errors are bugs and surface as they are.
 """
@@ -36,7 +38,12 @@ from redis.exceptions import (
     TimeoutError as RedisTimeoutError,
 )
 
-from authgate.storage.counters import USAGE_RETENTION_DAYS, CounterUnavailable
+from authgate.storage.counters import (
+    USAGE_RETENTION_DAYS,
+    CounterUnavailable,
+    QuotaWindow,
+    TokenBucket,
+)
 from authgate.usage.quota import DAY_SECONDS, days
 
 PREFIX = "authgate:"
@@ -54,62 +61,134 @@ _UNAVAILABLE = (
     OSError,
 )
 
-# Token bucket, the arithmetic of `authgate.usage.bucket.take`. Numbers are stored with 17
-# significant digits (Lua would otherwise write 14, losing sub-millisecond stamps).
-# KEYS[1] bucket hash {t = tokens, s = stamp}; ARGV rate, burst, now, ttl floor ms, ttl max ms
-TAKE = """
+# Functions every script starts with, so each rule is written once in Lua.
+# take: the arithmetic of `authgate.usage.bucket.take` (the state is {tokens, stamp}, or nil for
+# a bucket never seen). keep: numbers stored with 17 significant digits (Lua would otherwise
+# write 14, losing sub-millisecond stamps), the key kept until the bucket is full again plus a
+# floor, at most `most` ms, forever when nothing refills it.
+COMMON = """
+local function saved(key)
+  local fields = redis.call('HMGET', key, 't', 's')
+  if fields[1] then return {tonumber(fields[1]), tonumber(fields[2])} end
+  return nil
+end
+
+local function take(state, rate, burst, now, cost)
+  local tokens = burst
+  local stamp = now
+  if state then
+    tokens = state[1]
+    stamp = state[2]
+    if now > stamp then
+      tokens = tokens + (now - stamp) * rate
+      stamp = now
+    end
+    if tokens > burst then tokens = burst end
+  end
+  if tokens >= cost then return true, {tokens - cost, stamp} end
+  return false, {tokens, stamp}
+end
+
+local function keep(key, state, rate, burst, floor, most)
+  redis.call('HSET', key, 't', string.format('%.17g', state[1]),
+    's', string.format('%.17g', state[2]))
+  if rate > 0 then
+    local ttl = math.ceil((burst - state[1]) / rate * 1000) + floor
+    if ttl > most then ttl = most end
+    redis.call('PEXPIRE', key, string.format('%d', ttl))
+  else
+    redis.call('PERSIST', key)
+  end
+end
+
+local function quota_used(key)
+  return tonumber(redis.call('GET', key) or '0')
+end
+
+local function count_usage(key, key_id, n, ttl)
+  redis.call('HINCRBY', key, key_id, n)
+  redis.call('EXPIRE', key, ttl)
+end
+
+local function charge(quota_key, window_ms, usage_key, key_id, usage_ttl)
+  local used = redis.call('INCR', quota_key)
+  redis.call('PEXPIRE', quota_key, window_ms)
+  count_usage(usage_key, key_id, 1, usage_ttl)
+  return used
+end
+"""
+
+# KEYS[1] bucket hash {t = tokens, s = stamp}; ARGV rate, burst, now, ttl floor ms, ttl max ms,
+# cost
+TAKE = (
+    COMMON
+    + """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
-local tokens = burst
-local stamp = now
-local saved = redis.call('HMGET', KEYS[1], 't', 's')
-if saved[1] then
-  tokens = tonumber(saved[1])
-  stamp = tonumber(saved[2])
-  if now > stamp then
-    tokens = tokens + (now - stamp) * rate
-    stamp = now
-  end
-  if tokens > burst then tokens = burst end
-end
-local cost = tonumber(ARGV[6])
-local admitted = 0
-if tokens >= cost then
-  tokens = tokens - cost
-  admitted = 1
-end
-redis.call('HSET', KEYS[1], 't', string.format('%.17g', tokens), 's', string.format('%.17g', stamp))
-if rate > 0 then
-  local ttl = math.ceil((burst - tokens) / rate * 1000) + tonumber(ARGV[4])
-  if ttl > tonumber(ARGV[5]) then ttl = tonumber(ARGV[5]) end
-  redis.call('PEXPIRE', KEYS[1], string.format('%d', ttl))
-else
-  redis.call('PERSIST', KEYS[1])
-end
-return admitted
+local admitted, state = take(saved(KEYS[1]), rate, burst, tonumber(ARGV[3]), tonumber(ARGV[6]))
+keep(KEYS[1], state, rate, burst, tonumber(ARGV[4]), tonumber(ARGV[5]))
+if admitted then return 1 end
+return 0
 """
+)
 
 # Quota window count, then the day's usage when admitted.
 # KEYS[1] window count, KEYS[2] day usage hash; ARGV limit, window ttl ms, key id, usage ttl s
-CONSUME = """
-local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+CONSUME = (
+    COMMON
+    + """
+local used = quota_used(KEYS[1])
 if used >= tonumber(ARGV[1]) then
   return {0, used}
 end
-used = redis.call('INCR', KEYS[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
-redis.call('EXPIRE', KEYS[2], ARGV[4])
-return {1, used}
+return {1, charge(KEYS[1], ARGV[2], KEYS[2], ARGV[3], ARGV[4])}
 """
+)
 
 # KEYS[1] day usage hash; ARGV key id, n, usage ttl s
-RECORD = """
-redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
+RECORD = (
+    COMMON
+    + """
+count_usage(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 return 0
 """
+)
+
+# A token from each bucket in order, then the quota: nothing is written unless all admit.
+# Returns the first level that refused (0-based; n for the quota), or -1 when admitted.
+# KEYS[1..n] buckets, KEYS[n+1] day usage hash, KEYS[n+2] window count (with a quota only);
+# ARGV n, now, ttl floor ms, ttl max ms, key id, usage ttl s, quota limit ('' for none), window
+# ttl ms, then rate and burst of each bucket.
+ADMIT = (
+    COMMON
+    + """
+local n = tonumber(ARGV[1])
+local now = tonumber(ARGV[2])
+local states = {}
+local after = {}
+for i = 1, n do
+  local key = KEYS[i]
+  local admitted, state = take(states[key] or saved(key), tonumber(ARGV[7 + 2 * i]),
+    tonumber(ARGV[8 + 2 * i]), now, 1)
+  if not admitted then return i - 1 end
+  states[key] = state
+  after[i] = state
+end
+local quota_key = KEYS[n + 2]
+if quota_key and quota_used(quota_key) >= tonumber(ARGV[7]) then return n end
+local floor = tonumber(ARGV[3])
+local most = tonumber(ARGV[4])
+for i = 1, n do
+  keep(KEYS[i], after[i], tonumber(ARGV[7 + 2 * i]), tonumber(ARGV[8 + 2 * i]), floor, most)
+end
+if quota_key then
+  charge(quota_key, ARGV[8], KEYS[n + 1], ARGV[5], ARGV[6])
+else
+  count_usage(KEYS[n + 1], ARGV[5], 1, ARGV[6])
+end
+return -1
+"""
+)
 
 
 class _Script:
@@ -123,7 +202,8 @@ class _Script:
 _TAKE = _Script(TAKE)
 _CONSUME = _Script(CONSUME)
 _RECORD = _Script(RECORD)
-_SCRIPTS = (_TAKE, _CONSUME, _RECORD)
+_ADMIT = _Script(ADMIT)
+_SCRIPTS = (_TAKE, _CONSUME, _RECORD, _ADMIT)
 
 
 def _ms(seconds: float) -> int:
@@ -239,6 +319,38 @@ class RedisCounters:
             self._usage_ttl,
         )
         return admitted == 1, int(used)
+
+    async def admit(
+        self,
+        buckets: Sequence[TokenBucket],
+        key_id: str,
+        plan_id: str,
+        day: str,
+        *,
+        quota: QuotaWindow | None,
+        now: float,
+    ) -> int | None:
+        keys = [f"{self._prefix}bucket:{bucket.key}" for bucket in buckets]
+        keys.append(self._usage_key(plan_id, day))
+        limit: int | str = ""
+        window_ms = 0
+        if quota is not None:
+            keys.append(self._quota_key(key_id, plan_id, quota.id))
+            limit, window_ms = quota.limit, _ms(quota.expires_at - now)
+        args: list[str | int] = [
+            len(buckets),
+            repr(float(now)),
+            BUCKET_TTL_FLOOR_MS,
+            MAX_TTL_MS,
+            key_id,
+            self._usage_ttl,
+            limit,
+            window_ms,
+        ]
+        for bucket in buckets:
+            args += (repr(float(bucket.rate)), bucket.burst)
+        refused = int(await self._run(_ADMIT, len(keys), *keys, *args))
+        return None if refused < 0 else refused
 
     async def record(self, key_id: str, plan_id: str, day: str, n: int = 1) -> None:
         await self._run(_RECORD, 1, self._usage_key(plan_id, day), key_id, n, self._usage_ttl)

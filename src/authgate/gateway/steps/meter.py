@@ -6,6 +6,10 @@ then token buckets from the most specific to the widest (the plan's per-method o
 throttle for this key, the stage's per-method or default throttle, the account's) give 429 Too
 Many Requests; then the key's quota gives 429 Limit Exceeded. Keys and plans are read from an
 in-memory snapshot rebuilt only when the records change; counters live in the CounterStore.
+
+An API-key request costs the store one call, `admit`: its plan and stage buckets and its quota
+together, all or nothing, so a level that refuses takes nothing from the others. The account
+bucket, leased in batches, is taken first, and its token given back when `admit` refuses.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ from typing import ClassVar, Protocol
 from authgate.clock import Clock
 from authgate.gateway.exchange import Exchange
 from authgate.gateway.responses import Rejection, ResponseType
-from authgate.storage.counters import CounterStore, CounterUnavailable
+from authgate.storage.counters import CounterStore, CounterUnavailable, QuotaWindow, TokenBucket
 from authgate.usage.quota import day_of
-from authgate.usage.snapshot import Limit, UsageSnapshot
+from authgate.usage.snapshot import Limit, PlanEntry, UsageSnapshot
 
 log = logging.getLogger("authgate.meter")
 
@@ -108,6 +112,11 @@ class Metering:
                     pending.set_result(None)
         return await self.take(ACCOUNT_BUCKET, self.account, now)
 
+    def give_back_account(self) -> None:
+        """Return an account token whose request was refused later: kept for the next request,
+        as a leased one is (it was taken from the store for real)."""
+        self._leased += 1
+
 
 @dataclass(frozen=True, slots=True)
 class MethodMetering:
@@ -130,40 +139,17 @@ class MeterStep:
         self._metering = metering
         self._method = method
         self._stage_bucket = f"stage:{method.api_id}:{method.stage}:{method.method_key}"
+        self._stage = (
+            None
+            if method.stage_limit is None
+            else TokenBucket(self._stage_bucket, *method.stage_limit)
+        )
 
     async def __call__(self, exchange: Exchange) -> Rejection | None:
         metering, method = self._metering, self._method
         now = metering.clock.now()
-        plan = key_id = None
         if method.api_key_required:
-            if method.key_from_authorizer:
-                principal = exchange.principal
-                value = principal.usage_identifier_key if principal is not None else None
-            else:
-                value = exchange.request.header("x-api-key")
-            if not value:
-                return _FORBIDDEN
-            snapshot = await metering.snapshot()
-            key = snapshot.keys_by_digest.get(metering.usage.digest(value))
-            if key is None or not key.enabled:
-                return _FORBIDDEN
-            plan = key.plans.get((method.api_id, method.stage))
-            if plan is None:
-                return _NO_PLAN
-            key_id = key.id
-            exchange.identity["apiKey"] = value
-            exchange.identity["apiKeyId"] = key_id
-            exchange.record("meter", "api key", key_id)
-            limit = plan.method_throttles.get(method.method_key)
-            bucket = f"plan:{plan.plan_id}:{key_id}"
-            if limit is not None:
-                bucket = f"{bucket}:{method.method_key}"
-            else:
-                limit = plan.throttle
-            if limit is not None:
-                taken = await metering.take(bucket, limit, now)
-                if not taken:
-                    return _THROTTLED if taken is False else _UNAVAILABLE
+            return await self._admit(exchange, now)
         if method.stage_limit is not None:
             taken = await metering.take(self._stage_bucket, method.stage_limit, now)
             if not taken:
@@ -171,25 +157,61 @@ class MeterStep:
         taken = await metering.take_account(now)
         if not taken:
             return _THROTTLED if taken is False else _UNAVAILABLE
-        if plan is None or key_id is None:
-            return None
+        return None
+
+    async def _admit(self, exchange: Exchange, now: float) -> Rejection | None:
+        """An API-key request: the key, the account bucket, then one `admit` for the rest."""
+        metering, method = self._metering, self._method
+        if method.key_from_authorizer:
+            principal = exchange.principal
+            value = principal.usage_identifier_key if principal is not None else None
+        else:
+            value = exchange.request.header("x-api-key")
+        if not value:
+            return _FORBIDDEN
+        snapshot = await metering.snapshot()
+        key = snapshot.keys_by_digest.get(metering.usage.digest(value))
+        if key is None or not key.enabled:
+            return _FORBIDDEN
+        plan = key.plans.get((method.api_id, method.stage))
+        if plan is None:
+            return _NO_PLAN
+        key_id = key.id
+        exchange.identity["apiKey"] = value
+        exchange.identity["apiKeyId"] = key_id
+        exchange.record("meter", "api key", key_id)
+        buckets, quota = self._levels(plan, key_id, now)
+        taken = await metering.take_account(now)
+        if not taken:
+            return _THROTTLED if taken is False else _UNAVAILABLE
         try:
-            quota = plan.quota
-            day = day_of(now)
-            if quota is None:
-                await metering.counters.record(key_id, plan.plan_id, day)
-                return None
-            window = quota.window(now)
-            admitted, _ = await metering.counters.consume(
-                key_id,
-                plan.plan_id,
-                day,
-                limit=quota.allowance(window),
-                window=window.id,
-                expires_at=window.end,
-                now=now,
+            refused = await metering.counters.admit(
+                buckets, key_id, plan.plan_id, day_of(now), quota=quota, now=now
             )
         except CounterUnavailable as error:
             log.error("counter store unavailable: %s", error)
-            return _UNAVAILABLE  # quotas always fail closed
-        return None if admitted else _QUOTA
+            metering.give_back_account()
+            return _UNAVAILABLE  # the quota is in this call, and quotas always fail closed
+        if refused is None:
+            return None
+        metering.give_back_account()
+        return _QUOTA if refused == len(buckets) else _THROTTLED
+
+    def _levels(
+        self, plan: PlanEntry, key_id: str, now: float
+    ) -> tuple[list[TokenBucket], QuotaWindow | None]:
+        """What `admit` checks for the key, in AWS's order: the plan's bucket for this method
+        (its per-method throttle, else its default), the stage's, then the quota's window."""
+        buckets: list[TokenBucket] = []
+        key = self._method.method_key
+        limit = plan.method_throttles.get(key)
+        if limit is not None:
+            buckets.append(TokenBucket(f"plan:{plan.plan_id}:{key_id}:{key}", *limit))
+        elif plan.throttle is not None:
+            buckets.append(TokenBucket(f"plan:{plan.plan_id}:{key_id}", *plan.throttle))
+        if self._stage is not None:
+            buckets.append(self._stage)
+        if plan.quota is None:
+            return buckets, None
+        window = plan.quota.window(now)
+        return buckets, QuotaWindow(window.id, plan.quota.allowance(window), window.end)
