@@ -134,6 +134,10 @@ class Gateway:
         """A botocore `apigateway` client pointed at the gateway, for API keys and usage plans."""
         return self._client("apigateway")
 
+    def cognito(self) -> Any:
+        """A botocore `cognito-idp` client pointed at the gateway, for user pools and users."""
+        return self._client("cognito-idp")
+
     def _client(self, service: str) -> Any:
         from botocore.config import Config  # type: ignore[import-untyped]
         from botocore.session import get_session  # type: ignore[import-untyped]

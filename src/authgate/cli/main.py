@@ -8,10 +8,13 @@ from authgate.cli.authorizers import app as authorizers_app
 from authgate.cli.explain import explain
 from authgate.cli.iam import app as iam_app
 from authgate.cli.keys import app as keys_app
+from authgate.cli.outbox import outbox
 from authgate.cli.plans import app as plans_app
 from authgate.cli.policy import app as policy_app
+from authgate.cli.pools import app as pools_app
 from authgate.cli.serve import serve
 from authgate.cli.usage import usage
+from authgate.cli.users import app as users_app
 from authgate.cli.validate import validate
 
 app = typer.Typer(
@@ -27,6 +30,9 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(keys_app, name="keys")
 app.add_typer(plans_app, name="plans")
 app.command()(usage)
+app.add_typer(pools_app, name="pools")
+app.add_typer(users_app, name="users")
+app.command()(outbox)
 app.add_typer(authorizers_app, name="authorizers")
 
 
