@@ -7,6 +7,7 @@ import hashlib
 import os
 import random
 import time
+from binascii import b2a_base64
 from collections.abc import AsyncIterable, AsyncIterator
 
 from authgate.gateway import pipeline
@@ -23,15 +24,24 @@ _NOT_FOUND = Rejection(ResponseType.MISSING_AUTHENTICATION_TOKEN, reason="no rou
 
 
 _ids = random.Random(os.urandom(32))  # noqa: S311 - request ids are not secrets
+_VARIANTS = "89ab"
+_LOW_224 = (1 << 224) - 1
+_epoch_hex: tuple[int, str] = (-1, "")
 
 
 def new_ids() -> tuple[str, str, str]:
-    """Request id (UUID 4 form), extended request id and X-Ray-style trace id."""
-    h = f"{_ids.getrandbits(240):060x}"
-    request_id = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
-    extended = base64.b64encode(bytes.fromhex(h[38:60])).decode()
-    trace = f"Root=1-{int(time.time()):08x}-{h[32:56]}"
-    return request_id, extended, trace
+    """Request id (UUID 4 form), extended request id and X-Ray-style trace id, from one draw
+    of 312 random bits (128 for the UUID, 96 for the trace, 88 for the extended id); the
+    trace's epoch is formatted once per second. Runs once per request."""
+    global _epoch_hex
+    n = _ids.getrandbits(312)
+    h = "%056x" % (n & _LOW_224)
+    now = int(time.time())
+    if _epoch_hex[0] != now:
+        _epoch_hex = (now, f"{now:08x}")
+    request_id = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANTS[n & 3]}{h[17:20]}-{h[20:32]}"
+    extended = b2a_base64((n >> 224).to_bytes(11, "little"), newline=False).decode()
+    return request_id, extended, f"Root=1-{_epoch_hex[1]}-{h[32:]}"
 
 
 def _unknown_route(request: Request) -> Rejection:
