@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import create_engine, make_url
 
 from authgate.app import Application
 from authgate.http1.message import Handler
 from authgate.http1.server import HttpServer
 from authgate.settings import load_settings
-from tests.redis_service import RedisServer, require
+from authgate.storage.sql.engine import POSTGRES_DRIVER
+from authgate.storage.sql.schema import metadata
+from tests.postgres_service import PostgresServer, scratch_database
+from tests.private_servers import require
+from tests.redis_service import RedisServer
 from tests.support import GatewayFactory, LoopThread, RunningGateway
 
 
@@ -72,3 +78,46 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.start()
     yield server.url
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A private PostgreSQL cluster on a free loopback port for the whole session: the URL of its
+    maintenance database. Skipped where PostgreSQL or its driver is missing, except under CI."""
+    require("PostgreSQL", PostgresServer.installed(), "run `bash scripts/services.sh`")
+    require(
+        "the psycopg driver",
+        importlib.util.find_spec("psycopg") is not None,
+        "pip install -e '.[test]'",
+    )
+    server = PostgresServer()
+    server.start()
+    yield server.url()
+    server.stop()
+
+
+@pytest.fixture
+def postgres_database(postgres_url: str) -> Iterator[str]:
+    """A new, empty database in the session's cluster, for one test only."""
+    with scratch_database(postgres_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_records_template(postgres_url: str) -> Iterator[str]:
+    """The name of a database holding the records tables, made once per session: copying it
+    is several times faster than creating every table again for each test."""
+    with scratch_database(postgres_url) as url:
+        engine = create_engine(make_url(url).set(drivername=POSTGRES_DRIVER))
+        try:
+            metadata.create_all(engine)
+        finally:
+            engine.dispose()
+        yield url.rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def postgres_records(postgres_url: str, postgres_records_template: str) -> Iterator[str]:
+    """A new database with the records tables and no rows, for one test only."""
+    with scratch_database(postgres_url, template=postgres_records_template) as url:
+        yield url

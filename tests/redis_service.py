@@ -2,43 +2,13 @@
 
 from __future__ import annotations
 
-import ctypes
-import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-import pytest
-
-START_TIMEOUT = 10.0
-
-
-def require(what: str, available: bool, how: str) -> None:
-    """Skip when `what` is missing, but fail under CI so that CI never skips silently."""
-    if available:
-        return
-    message = f"{what} is not available ({how})"
-    if os.environ.get("CI"):
-        pytest.fail(f"{message}; CI must run these tests")
-    pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: SIGTERM when the test process dies without stopping us."""
-    if sys.platform == "linux":
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+from tests.private_servers import die_with_parent, stop, wait_until_ready
+from tests.support import free_port
 
 
 def _answers_ping(port: int) -> bool:
@@ -84,26 +54,14 @@ class RedisServer:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )  # fmt: skip
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            if _answers_ping(self.port):
-                return
-            time.sleep(0.02)
+        if wait_until_ready(self.process, lambda: _answers_ping(self.port)):
+            return
         self.stop()
         tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
         raise RuntimeError(f"redis-server did not answer PING on port {self.port}:\n{tail}")
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop(process)

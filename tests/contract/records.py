@@ -1,6 +1,8 @@
 """The records backends every store contract runs against, and how a test opens a store on one.
 
-One place lists the backends, so adding PostgreSQL is one entry here, for every store.
+One place lists the backends: SQLite (a new file in the test's directory) and PostgreSQL (a
+new database in the session's private cluster, with the tables and no rows). Every store
+contract runs on both.
 """
 
 from __future__ import annotations
@@ -38,11 +40,16 @@ class Backend(Generic[S]):
         self.engines.clear()
 
 
-def _sqlite(tmp_path: Path) -> str:
+def _sqlite(request: pytest.FixtureRequest) -> str:
     return "sqlite:///records/authgate.db"
 
 
-BACKENDS = [pytest.param(_sqlite, id="sqlite")]
+def _postgres(request: pytest.FixtureRequest) -> str:
+    url: str = request.getfixturevalue("postgres_records")
+    return url
+
+
+BACKENDS = [pytest.param(_sqlite, id="sqlite"), pytest.param(_postgres, id="postgres")]
 
 
 def backend_fixture(make: Callable[[AsyncEngine], S]) -> Callable[..., AsyncIterator[Backend[S]]]:
@@ -50,7 +57,7 @@ def backend_fixture(make: Callable[[AsyncEngine], S]) -> Callable[..., AsyncIter
 
     @pytest.fixture(params=BACKENDS)
     async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend[S]]:
-        made = Backend(request.param(tmp_path), tmp_path, make)
+        made = Backend(request.param(request), tmp_path, make)
         yield made
         await made.close()
 

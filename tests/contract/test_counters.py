@@ -24,7 +24,9 @@ from authgate.storage.memory_counters import MemoryCounters
 from authgate.storage.sql.engine import open_engine
 from authgate.storage.sql.schema import quota_counts
 from authgate.usage.quota import Period, Quota, day_of, window_at
-from tests.redis_service import RedisServer, free_port, require
+from tests.private_servers import require
+from tests.redis_service import RedisServer
+from tests.support import free_port
 
 WAIT = 20.0
 KEY, PLAN = "key1", "plan1"
