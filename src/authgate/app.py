@@ -10,10 +10,11 @@ import asyncio
 import json
 import logging
 import socket
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 import yaml
+from cryptography.hazmat.primitives.asymmetric import rsa
 from prometheus_client import generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -227,6 +228,23 @@ class NoCredentials:
         return None
 
 
+class NoUserPools:
+    """A user-pool view that knows no pool: for checking definitions without a store."""
+
+    generation = 0
+
+    async def is_active(
+        self, pool_id: str, sub: str, origin_jti: str | None, issued_at: float
+    ) -> bool:
+        return False
+
+    def issuer(self, pool_id: str) -> str:
+        return f"http://localhost/{pool_id}"
+
+    def verification_keys(self, pool_id: str) -> Mapping[str, rsa.RSAPublicKey]:
+        return {}
+
+
 def method_steps(
     authenticator: SigV4Authenticator,
     metering: Metering | None = None,
@@ -237,13 +255,14 @@ def method_steps(
     user_pools: UserPools | None = None,
 ) -> MethodSteps:
     """The step factory for one compile: authorizers built per API and declaration. Without
-    `issuers` (checking definitions) JWT authorizers are built but never fetch keys."""
+    `issuers` and `user_pools` (checking definitions) JWT and user-pool authorizers are built
+    but never fetch keys or find a pool."""
     services = AuthorizerServices(
         sigv4=authenticator,
         functions=functions,
         clock=clock,
         issuers=issuers or Issuers(no_fetch, clock),
-        user_pools=user_pools,
+        user_pools=user_pools or NoUserPools(),
     )
     return MethodSteps(AuthorizerRegistry(services), metering)
 
