@@ -496,6 +496,7 @@ class Application:
             await self._open()
         except BaseException:
             sock.close()
+            await self.stop(grace=0)  # what did open (log file, store) is closed again
             raise
         address = await self._server().start(host, 0, sock=sock)
         self.endpoint_addresses: list[tuple[str, int]] = []

@@ -7,7 +7,7 @@ where they are.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, Protocol
 
 from authgate.errors import ConfigError, Problem
@@ -57,7 +57,8 @@ async def _pool(pools: PoolService, seed: PoolSeed) -> None:
         try:
             await pools.create_pool(seed.name, seed.settings, pool_id=seed.id)
         except CognitoError:
-            await pools.pool(seed.id)  # another process created it meanwhile
+            if not await _exists(pools.pool(seed.id)):  # another process may have made it
+                raise
     for client in seed.clients:
         try:
             await pools.client(client.id, seed.id)
@@ -71,4 +72,13 @@ async def _pool(pools: PoolService, seed: PoolSeed) -> None:
                     client_id=client.id,
                 )
             except CognitoError:
-                await pools.client(client.id, seed.id)
+                if not await _exists(pools.client(client.id, seed.id)):
+                    raise
+
+
+async def _exists(lookup: Awaitable[object]) -> bool:
+    try:
+        await lookup
+    except ResourceNotFound:
+        return False
+    return True
