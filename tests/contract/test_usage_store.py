@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from sqlalchemy import insert
@@ -354,3 +355,72 @@ async def test_racing_writers_cannot_meter_a_key_twice(
     assert sum(outcome is Added.ADDED for outcome in outcomes) == 1
     assert all(o is Added.ADDED or isinstance(o, StageTaken | StoreConflict) for o in outcomes)
     assert len(await store.list_plans("k1")) == 1
+
+
+async def race(*calls: Any) -> list[Any]:
+    """Run the calls at once; their outcomes, exceptions included."""
+    return await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), timeout=20)
+
+
+async def test_racing_replacements_of_one_version_let_one_through(
+    backend: Backend, store: SqlUsageStore
+) -> None:
+    """Optimistic concurrency across connections: of writers that read the same version, one
+    replaces the plan and the others are told they lost."""
+    others = [await backend.open() for _ in range(3)]
+    await store.insert_plan(plan("p1", ("a1", "prod")), LIMITS)
+    renamed = [replace(plan("p1", ("a1", "prod")), name=f"n{i}") for i in range(4)]
+    outcomes = await race(
+        *(
+            s.replace_plan(p, expected_version=0)
+            for s, p in zip([store, *others], renamed, strict=True)
+        )
+    )
+    assert sorted(outcomes) == [False, False, False, True]
+    stored = await store.get_plan("p1")
+    assert stored is not None
+    assert stored.version == 1
+    assert stored.name == renamed[outcomes.index(True)].name
+
+
+async def test_racing_writers_cannot_pass_the_key_limit(
+    backend: Backend, store: SqlUsageStore
+) -> None:
+    stores = [store, *[await backend.open() for _ in range(3)]] * 2
+    small = Limits(keys=3)
+    outcomes = await race(*(s.insert_key(key(f"k{n}"), small) for n, s in enumerate(stores)))
+    assert sum(o is Added.ADDED for o in outcomes) == 3
+    assert all(o is Added.ADDED or isinstance(o, TooMany) for o in outcomes), outcomes
+    assert len(await store.list_keys(limit=25)) == 3
+
+
+async def test_racing_writers_cannot_pass_the_plans_per_key_limit(
+    backend: Backend, store: SqlUsageStore
+) -> None:
+    stores = [store, *[await backend.open() for _ in range(3)]] * 2
+    await store.insert_key(key("k1"), LIMITS)
+    for n in range(len(stores)):
+        await store.insert_plan(plan(f"p{n}", (f"a{n}", "prod")), LIMITS)
+    outcomes = await race(*(s.add_plan_key(f"p{n}", "k1", LIMITS) for n, s in enumerate(stores)))
+    assert sum(o is Added.ADDED for o in outcomes) == LIMITS.plans_per_key
+    assert all(o is Added.ADDED or isinstance(o, TooMany) for o in outcomes), outcomes
+    assert len(await store.list_plans("k1")) == LIMITS.plans_per_key
+
+
+async def test_a_key_joining_while_its_plan_changes_stages_is_metered_on_the_new_ones(
+    backend: Backend, store: SqlUsageStore
+) -> None:
+    """Joining a plan and moving the plan to other stages, at once over two connections: the
+    key ends metered on exactly the stages the plan has in the end."""
+    other = await backend.open()
+    moved = replace(plan("p1", ("a1", "beta")), version=1)
+    for round_ in range(6):
+        plan_id, key_id = f"p{round_}", f"k{round_}"
+        await store.insert_plan(replace(plan("p1", ("a1", "prod")), id=plan_id), LIMITS)
+        await store.insert_key(key(key_id), LIMITS)
+        joined, replaced = await race(
+            other.add_plan_key(plan_id, key_id, LIMITS),
+            store.replace_plan(replace(moved, id=plan_id), expected_version=0),
+        )
+        assert (joined, replaced) == (Added.ADDED, True)
+        assert await store.metered_stages(key_id) == {("a1", "beta"): plan_id}

@@ -1,7 +1,7 @@
 """`DefinitionStore` on SQLAlchemy Core (SQLite or PostgreSQL): REST APIs, deployments, stages.
 
-Reads and writes follow `SqlUsageStore`: single-statement reads without BEGIN, reads of several
-statements in one snapshot, writes through `writer(engine)` (BEGIN IMMEDIATE on SQLite). A
+Reads and writes follow `SqlUsageStore`: single-statement reads, reads of several statements in
+one snapshot, writes serialized with each other (engine.py). A
 stage's reference to its deployment is a foreign key, so a racing delete cannot leave a stage
 serving nothing; such a lost race surfaces as `StoreConflict` or `MissingApi`.
 """
@@ -28,6 +28,8 @@ _stages = rest_api_stages.c
 
 
 class SqlDefinitionStore(SqlStore):
+    WRITE_LOCK = "definitions"
+
     # -- APIs ----------------------------------------------------------------------------------
 
     async def insert_api(self, api: StoredApi) -> bool:

@@ -4,19 +4,27 @@
 in WAL mode with foreign keys enforced; `postgresql://…` runs on psycopg 3. SQLAlchemy imports
 a driver only when an engine for it is created, so neither is loaded unless chosen.
 
-SQLite write transactions start with BEGIN IMMEDIATE (through `writer(engine)`): a deferred
-transaction that reads and then writes can fail outright with SQLITE_BUSY when another
-connection wrote in between, while an immediate one waits for the lock (`busy_timeout`).
-Single-statement reads (through `single_reads(engine)`) send no BEGIN at all: one statement is
-atomic on its own, and with aiosqlite every statement saved is a thread round trip saved.
-Reads of several statements use the engine as is (BEGIN DEFERRED: one snapshot).
+Stores check rules inside their write transactions (limits, expected versions, one plan per
+API stage), so write transactions of one store must not interleave, on one host or across a
+fleet. Each backend gets that its own way, through `writer(engine, lock)`:
+- SQLite begins them IMMEDIATE: the database's one write lock is taken up front, and a writer
+  waits for it (`busy_timeout`) instead of failing with SQLITE_BUSY halfway through.
+- PostgreSQL takes the transaction-scoped advisory lock named `lock` as its first statement,
+  so the writers holding one name queue across every process, while other stores' writers and
+  all readers go on. Statements after it run under READ COMMITTED, so they see every write
+  committed before the lock was granted.
+Single-statement reads (through `single_reads(engine)`) send no BEGIN at all (SQLite) or run
+in autocommit (PostgreSQL): one statement is atomic on its own, and every round trip saved
+counts. Reads of several statements (through `snapshot_reads(engine)`) see one snapshot:
+SQLite's deferred transaction gives that, PostgreSQL needs REPEATABLE READ for it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Row, Select, event
 from sqlalchemy.engine import URL, make_url
@@ -31,6 +39,8 @@ POSTGRES_DRIVER = "postgresql+psycopg"
 BUSY_TIMEOUT_MS = 5000
 
 _BEGIN_OPTION = "authgate_sqlite_begin"
+_LOCK_OPTION = "authgate_write_lock"
+_LOCK_NAMESPACE = b"authgate.records:"
 _BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "NONE"})
 _SQLITE_SCHEMES = frozenset({"sqlite", SQLITE_DRIVER})
 _POSTGRES_SCHEMES = frozenset({"postgresql", "postgres", POSTGRES_DRIVER})
@@ -70,7 +80,7 @@ async def open_engine(url: str, *, base_dir: Path) -> AsyncEngine:
     if target.drivername == SQLITE_DRIVER:
         engine = _sqlite_engine(target)
     else:
-        engine = create_async_engine(target, pool_pre_ping=True)
+        engine = _postgres_engine(target)
     try:
         async with writer(engine).begin() as conn:
             await conn.run_sync(metadata.create_all)
@@ -80,14 +90,46 @@ async def open_engine(url: str, *, base_dir: Path) -> AsyncEngine:
     return engine
 
 
-def writer(engine: AsyncEngine) -> AsyncEngine:
-    """The same engine (same pool), marked so SQLite write transactions begin IMMEDIATE."""
-    return engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+def writer(engine: AsyncEngine, lock: str = "records") -> AsyncEngine:
+    """The same engine (same pool), for write transactions: serialized with every other one
+    under the same `lock` name (see the module docstring)."""
+    return engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE", _LOCK_OPTION: lock})
 
 
 def single_reads(engine: AsyncEngine) -> AsyncEngine:
-    """The same engine, marked for connections that run exactly one read statement."""
+    """The same engine, for connections that run exactly one read statement."""
+    if _is_postgres(engine):
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
     return engine.execution_options(**{_BEGIN_OPTION: "NONE"})
+
+
+def snapshot_reads(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine, for reads of several statements that must agree with each other."""
+    if _is_postgres(engine):
+        return engine.execution_options(isolation_level="REPEATABLE READ")
+    return engine
+
+
+def _is_postgres(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def advisory_key(lock: str) -> int:
+    """The 64-bit key of PostgreSQL's advisory lock for `lock`: the same in every process."""
+    digest = hashlib.sha256(_LOCK_NAMESPACE + lock.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _postgres_engine(url: URL) -> AsyncEngine:
+    engine = create_async_engine(url, pool_pre_ping=True)
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        lock = conn.get_execution_options().get(_LOCK_OPTION)
+        if lock is not None:
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({advisory_key(lock)})")
+
+    return engine
 
 
 def _sqlite_engine(url: URL) -> AsyncEngine:
@@ -122,13 +164,18 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
 
 
 class SqlStore:
-    """What every SQL store shares: its engine, a reader for single-statement reads, a writer,
-    and the two read helpers."""
+    """What every SQL store shares: its engine, a reader for single-statement reads, one for
+    reads of several statements, a writer, and the two read helpers.
+
+    WRITE_LOCK names what this store's write transactions are serialized by on PostgreSQL."""
+
+    WRITE_LOCK: ClassVar[str] = "records"
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._reader = single_reads(engine)
-        self._writer = writer(engine)
+        self._snapshots = snapshot_reads(engine)
+        self._writer = writer(engine, self.WRITE_LOCK)
 
     async def _rows(self, query: Select[Any]) -> Sequence[Row[Any]]:
         async with self._reader.connect() as conn:

@@ -1,10 +1,10 @@
 """`IamStore` on SQLAlchemy Core (SQLite or PostgreSQL).
 
 Single-statement reads go through `single_reads(engine)`, reads of several statements through
-the engine as is (one snapshot), writes through `writer(engine)` so that on SQLite they take the
-write lock up front. A unique or foreign-key violation is read back as an answer (False) when
-it means "already there", and as `StoreConflict` when a concurrent writer removed a row this one
-refers to.
+`snapshot_reads(engine)` (one snapshot), writes through `writer(engine, "iam")`, serialized
+with each other (see engine.py). A unique or foreign-key violation is read back as an answer
+(False) when it means "already there", and as `StoreConflict` when a concurrent writer removed
+a row this one refers to.
 """
 
 from __future__ import annotations
@@ -64,6 +64,8 @@ _RETRIES = 3
 
 
 class SqlIamStore(SqlStore):
+    WRITE_LOCK = "iam"
+
     # -- helpers -------------------------------------------------------------------------------
 
     async def _insert_unique(self, table: Table, values: dict[str, object]) -> bool:
@@ -447,14 +449,14 @@ class SqlIamStore(SqlStore):
     # -- resolution ----------------------------------------------------------------------------
 
     async def identity_policies(self, kind: PrincipalKind, owner_id: str) -> list[OwnedPolicy]:
-        async with self._engine.connect() as conn:
+        async with self._snapshots.connect() as conn:
             return await _identity_policies(conn, PrincipalKind(kind), owner_id)
 
     async def resolve_access_key(
         self, key_id: str
     ) -> tuple[AccessKeyRecord, User, list[OwnedPolicy]] | None:
         query = select(access_keys, users).join(users, users.c.id == access_keys.c.user_id)
-        async with self._engine.connect() as conn:
+        async with self._snapshots.connect() as conn:
             row = (await conn.execute(query.where(access_keys.c.id == key_id))).first()
             if row is None:
                 return None
@@ -466,7 +468,7 @@ class SqlIamStore(SqlStore):
         self, key_id: str
     ) -> tuple[TemporaryCredentialRecord, User | Role, list[OwnedPolicy]] | None:
         t = temporary_credentials
-        async with self._engine.connect() as conn:
+        async with self._snapshots.connect() as conn:
             row = (await conn.execute(select(t).where(t.c.id == key_id))).first()
             if row is None:
                 return None

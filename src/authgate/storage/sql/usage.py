@@ -1,10 +1,10 @@
 """`UsageStore` on SQLAlchemy Core (SQLite or PostgreSQL): API keys, usage plans, memberships.
 
-Reads and writes follow `SqlIamStore`: single-statement reads without BEGIN, reads of several
-statements in one snapshot, writes through `writer(engine)` (BEGIN IMMEDIATE on SQLite). The
-one-plan-per-API-stage rule is checked inside the write transaction, so the error can name the
-stage, and enforced by `usage_key_stages`' primary key, so a racing writer on PostgreSQL fails
-(as `StoreConflict`) rather than slipping through.
+Reads and writes follow `SqlIamStore`: single-statement reads, reads of several statements in
+one snapshot, writes serialized with each other (engine.py), so the limits, the expected plan
+version and the stages a joining key is metered on are checked against what the previous writer
+left, in any process. The one-plan-per-API-stage rule is checked inside the write transaction,
+so the error can name the stage, and also enforced by `usage_key_stages`' primary key.
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ from authgate.usage.store import (
 
 
 class SqlUsageStore(SqlStore):
+    WRITE_LOCK = "usage"
+
     # -- keys ----------------------------------------------------------------------------------
 
     async def insert_key(self, record: ApiKeyRecord, limits: Limits) -> Added:
@@ -260,7 +262,7 @@ class SqlUsageStore(SqlStore):
     ) -> dict[str, dict[tuple[str, str], str]]:
         s, k = usage_key_stages, api_keys
         found: dict[str, dict[tuple[str, str], str]] = {}
-        async with self._engine.connect() as conn:
+        async with self._snapshots.connect() as conn:
             for chunk in _chunks(digests):
                 query = (
                     select(k.c.value_digest, s.c.api_id, s.c.stage, s.c.plan_id)
@@ -276,7 +278,7 @@ class SqlUsageStore(SqlStore):
 
     async def records(self) -> UsageRecords:
         k = api_keys.c
-        async with self._engine.connect() as conn:
+        async with self._snapshots.connect() as conn:
             keys = (await conn.execute(select(k.id, k.value_digest, k.enabled))).all()
             plans = (await conn.execute(select(usage_plans))).all()
             members = (await conn.execute(select(usage_plan_keys))).all()
