@@ -64,6 +64,8 @@ aliases = userpool_aliases
 
 
 class SqlUserPoolStore(SqlStore):
+    WRITE_LOCK = "userpools"
+
     # -- pools -----------------------------------------------------------------------------------
     async def insert_pool(self, pool: PoolRecord, keys: Sequence[KeyRow]) -> None:
         try:
@@ -354,7 +356,7 @@ class SqlUserPoolStore(SqlStore):
 
     async def _users(self, query: Any) -> list[UserRecord]:
         """Users with their aliases, read in one snapshot."""
-        async with self._engine.connect() as conn:
+        async with self._snapshots.connect() as conn:
             rows = (await conn.execute(query)).all()
             if not rows:
                 return []
