@@ -1,10 +1,13 @@
-"""Microseconds of metering per request (one `take` and one `consume`), memory and Redis.
+"""Microseconds of metering per request, memory and Redis: the separate calls an API-key request
+with a plan throttle, a stage throttle and a quota used to cost (`take`, `take`, `consume`)
+against the one `admit` that replaced them.
 
-Each request takes a token from one of 1000 buckets and counts one against that key's quota;
-the caller's own arithmetic (windows, days) is left out. Memory runs over a SQLite records file
-(its once-a-second save included). Redis runs against a private redis-server on a free loopback
-port, started here and stopped by PID, one request at a time (latency) and with 32 requests in
-flight (throughput per request). Each figure is the best and the median of five rounds.
+Each request takes a token from one of 1000 plan buckets and from a shared stage bucket and
+counts one against that key's quota; the caller's own arithmetic (windows, days) is left out.
+Memory runs over a SQLite records file (its once-a-second save included). Redis runs against a
+private redis-server on a free loopback port, started here and stopped by PID, one request at a
+time (latency) and with 32 requests in flight (throughput per request). Each figure is the best
+and the median of five rounds.
 
 Run: `.venv/bin/python bench/counters.py [requests]` (redis-server from scripts/services.sh).
 """
@@ -18,17 +21,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import uvloop
 
 from authgate.clock import SystemClock
-from authgate.storage.counters import CounterStore
+from authgate.storage.counters import CounterStore, QuotaWindow, TokenBucket
 from authgate.storage.memory_counters import MemoryCounters
 from authgate.storage.sql.engine import open_engine
-from authgate.usage.quota import Period, Window, day_of, window_at
+from authgate.usage.quota import Period, day_of, window_at
 
 KEYS = 1000
 CONCURRENCY = 32
@@ -69,23 +72,45 @@ def redis_server(directory: Path) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-async def meter(store: CounterStore, i: int, now: float, window: Window) -> None:
-    """The store's part of one request with a plan throttle and a quota."""
+Meter = Callable[[CounterStore, int, float, QuotaWindow], Awaitable[object]]
+STAGE = TokenBucket("stage:api1:prod:/pets/GET", 1e9, 10**9)
+
+
+async def separate(store: CounterStore, i: int, now: float, quota: QuotaWindow) -> None:
+    """One request as three calls: the plan's bucket, the stage's, then the quota."""
     key = f"key{i % KEYS}"
     await store.take(f"plan1:{key}", 1e9, 10**9, now)
+    await store.take(STAGE.key, STAGE.rate, STAGE.burst, now)
     await store.consume(
-        key, "plan1", DAY, limit=10**9, window=window.id, expires_at=window.end, now=now
+        key, "plan1", DAY, limit=quota.limit, window=quota.id, expires_at=quota.expires_at, now=now
     )
 
 
-async def run(store: CounterStore, count: int, concurrency: int) -> float:
+async def combined(store: CounterStore, i: int, now: float, quota: QuotaWindow) -> None:
+    """The same request as one `admit` (the quota window worked out once, as the meter does)."""
+    key = f"key{i % KEYS}"
+    await store.admit(
+        [TokenBucket(f"plan1:{key}", 1e9, 10**9), STAGE],
+        key,
+        "plan1",
+        DAY,
+        quota=quota,
+        now=now,
+    )
+
+
+METERS: dict[str, Meter] = {"take+take+consume": separate, "admit": combined}
+
+
+async def run(store: CounterStore, meter: Meter, count: int, concurrency: int) -> float:
     """Microseconds per request, `concurrency` requests in flight."""
     clock = SystemClock()
     window = window_at(Period.MONTH, clock.now())
+    quota = QuotaWindow(window.id, 10**9, window.end)
 
     async def worker(offset: int) -> None:
         for i in range(offset, count, concurrency):
-            await meter(store, i, clock.now(), window)
+            await meter(store, i, clock.now(), quota)
 
     start = time.perf_counter()
     await asyncio.gather(*(worker(n) for n in range(concurrency)))
@@ -93,12 +118,13 @@ async def run(store: CounterStore, count: int, concurrency: int) -> float:
 
 
 async def measure(name: str, store: CounterStore, count: int, concurrency: int) -> None:
-    await run(store, min(count, 1000), concurrency)  # warm up
-    results = sorted([await run(store, count, concurrency) for _ in range(ROUNDS)])
-    print(
-        f"{name:<8} {concurrency:>3} in flight  best {results[0]:8.2f} µs/request"
-        f"  median {results[len(results) // 2]:8.2f}"
-    )
+    for path, meter in METERS.items():
+        await run(store, meter, min(count, 1000), concurrency)  # warm up
+        results = sorted([await run(store, meter, count, concurrency) for _ in range(ROUNDS)])
+        print(
+            f"{name:<7} {path:<17} {concurrency:>3} in flight  best {results[0]:8.2f} µs/request"
+            f"  median {results[len(results) // 2]:8.2f}"
+        )
 
 
 async def main(count: int) -> None:

@@ -145,3 +145,22 @@ def test_counters_down_fail_key_requests_closed(start: Start, fail_open: bool) -
     # Without a key only throttles meter the request: the operator's policy decides.
     assert setup.get("/free").status_code == (200 if fail_open else 500)
     assert setup.get("/pets", value).status_code == 500
+
+
+def test_each_day_counts_its_own_usage_and_each_window_its_own_quota(
+    start: Start, counters: str
+) -> None:
+    setup = start(counters)
+    plan_id, key_id, value = make_plan(setup.apigw, quota={"limit": 1, "period": "DAY"})
+    free_plan, free_key, unlimited = make_plan(setup.apigw)
+    statuses = []
+    for _ in range(2):
+        statuses += [setup.get("/pets", value).status_code for _ in range(2)]
+        statuses.append(setup.get("/pets", unlimited).status_code)
+        setup.clock.advance(86_400)
+    assert statuses == [200, 429, 200] * 2
+    days = {"startDate": "2026-11-22", "endDate": "2026-11-23"}
+    usage = setup.apigw.get_usage(usagePlanId=plan_id, keyId=key_id, **days)
+    assert usage["items"][key_id] == [[1, 0], [1, 0]]
+    usage = setup.apigw.get_usage(usagePlanId=free_plan, keyId=free_key, **days)
+    assert [used for used, _ in usage["items"][free_key]] == [1, 1]

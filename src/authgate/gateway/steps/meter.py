@@ -23,7 +23,7 @@ from authgate.clock import Clock
 from authgate.gateway.exchange import Exchange
 from authgate.gateway.responses import Rejection, ResponseType
 from authgate.storage.counters import CounterStore, CounterUnavailable, QuotaWindow, TokenBucket
-from authgate.usage.quota import day_of
+from authgate.usage.quota import Period, Quota, Window, window_at
 from authgate.usage.snapshot import Limit, PlanEntry, UsageSnapshot
 
 log = logging.getLogger("authgate.meter")
@@ -74,6 +74,8 @@ class Metering:
         self._leased = 0
         self._leasing: asyncio.Future[None] | None = None
         self._snapshot: UsageSnapshot | None = None
+        self._today = Window("", 0.0, 0.0)
+        self._windows: dict[str, tuple[Quota, Window, QuotaWindow]] = {}
 
     async def snapshot(self) -> UsageSnapshot:
         snapshot = self._snapshot
@@ -111,6 +113,24 @@ class Metering:
                     self._leasing = None
                     pending.set_result(None)
         return await self.take(ACCOUNT_BUCKET, self.account, now)
+
+    def today(self, now: float) -> str:
+        """The UTC day of `now`, which usage is counted by; worked out once a day."""
+        today = self._today
+        if not today.start <= now < today.end:
+            today = self._today = window_at(Period.DAY, now)
+        return today.id
+
+    def quota_window(self, plan_id: str, quota: Quota, now: float) -> QuotaWindow:
+        """The plan's quota window at `now`, as `admit` charges it. The calendar arithmetic
+        costs microseconds, so it runs once per plan and window, not once per request."""
+        cached = self._windows.get(plan_id)
+        if cached is not None and cached[0] is quota and cached[1].start <= now < cached[1].end:
+            return cached[2]
+        window = quota.window(now)
+        charge = QuotaWindow(window.id, quota.allowance(window), window.end)
+        self._windows[plan_id] = (quota, window, charge)
+        return charge
 
     def give_back_account(self) -> None:
         """Return an account token whose request was refused later: kept for the next request,
@@ -186,7 +206,7 @@ class MeterStep:
             return _THROTTLED if taken is False else _UNAVAILABLE
         try:
             refused = await metering.counters.admit(
-                buckets, key_id, plan.plan_id, day_of(now), quota=quota, now=now
+                buckets, key_id, plan.plan_id, metering.today(now), quota=quota, now=now
             )
         except CounterUnavailable as error:
             log.error("counter store unavailable: %s", error)
@@ -213,5 +233,4 @@ class MeterStep:
             buckets.append(self._stage)
         if plan.quota is None:
             return buckets, None
-        window = plan.quota.window(now)
-        return buckets, QuotaWindow(window.id, plan.quota.allowance(window), window.end)
+        return buckets, self._metering.quota_window(plan.plan_id, plan.quota, now)
