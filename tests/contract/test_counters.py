@@ -24,6 +24,7 @@ from authgate.storage.memory_counters import MemoryCounters
 from authgate.storage.sql.engine import open_engine
 from authgate.storage.sql.schema import quota_counts
 from authgate.usage.quota import Period, Quota, day_of, window_at
+from tests.contract import records
 from tests.private_servers import require
 from tests.redis_service import RedisServer
 from tests.support import free_port
@@ -63,12 +64,16 @@ class Backend:
 
 
 def memory_backend(
-    request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock, flush_interval: float = 1.0
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    clock: ManualClock,
+    flush_interval: float = 1.0,
+    records_url: str = "sqlite:///counters.db",
 ) -> Backend:
     backend = Backend("memory", lambda: opener())
 
     async def opener() -> CounterStore:
-        engine = await open_engine("sqlite:///counters.db", base_dir=tmp_path)
+        engine = await open_engine(records_url, base_dir=tmp_path)
         backend.engines.append(engine)
         return await MemoryCounters.open(engine, clock, flush_interval=flush_interval)
 
@@ -288,11 +293,13 @@ async def test_concurrent_callers_never_get_more_than_allowed(
 # -- backend specifics ---------------------------------------------------------------------------
 
 
-@pytest.fixture
+@pytest.fixture(params=records.BACKENDS)
 async def memory(
     request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock
 ) -> AsyncIterator[Backend]:
-    made = memory_backend(request, tmp_path, clock, flush_interval=0.05)
+    """Memory counters saved to each records backend (the upserts differ by dialect)."""
+    url = request.param(request)
+    made = memory_backend(request, tmp_path, clock, flush_interval=0.05, records_url=url)
     yield made
     await asyncio.wait_for(made.close(), WAIT)
 
