@@ -25,70 +25,86 @@ def world(tmp_path: Path, loop_thread: LoopThread) -> Iterator[PoolsGateway]:
     running.stop()
 
 
-def authgate(world: PoolsGateway, *args: str, remote: bool = True) -> str:
+def authgate(world: PoolsGateway, *commands: list[str], remote: bool = True) -> list[str]:
+    """`authgate ARGS` for each command line, side by side; their standard outputs."""
     target = ["--endpoint-url", world.url] if remote else []
-    result = subprocess.run(
-        [*AUTHGATE, *args, *target, "--data-dir", str(world.data_dir)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    processes = [
+        subprocess.Popen(  # our own CLI with test arguments
+            [*AUTHGATE, *args, *target, "--data-dir", str(world.data_dir)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for args in commands
+    ]
+    outputs = []
+    for process in processes:
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+        outputs.append(out)
+    return outputs
 
 
 def test_pools_users_and_the_outbox(world: PoolsGateway) -> None:
-    created = json.loads(authgate(world, "pools", "create", "shop", "--email-username", "--json"))
-    pool_id = created["Id"]
-    assert created["UsernameAttributes"] == ["email"]
-    assert pool_id in authgate(world, "pools", "list")
-    described = authgate(world, "pools", "describe", pool_id)
+    (created,) = authgate(world, ["pools", "create", "shop", "--email-username", "--json"])
+    pool_id = json.loads(created)["Id"]
+    assert json.loads(created)["UsernameAttributes"] == ["email"]
+    listed, described, made = authgate(
+        world,
+        ["pools", "list"],
+        ["pools", "describe", pool_id],
+        ["pools", "clients", "create", pool_id, "web", "--json"],
+    )
+    assert pool_id in listed
     assert f"{world.url}/{pool_id}" in described
-    client = json.loads(authgate(world, "pools", "clients", "create", pool_id, "web", "--json"))
+    client = json.loads(made)
     client_id = client["ClientId"]
     assert "ClientSecret" not in client
-    assert client_id in authgate(world, "pools", "clients", "list", pool_id)
 
     world.public.sign_up(ClientId=client_id, Username="ada@example.com", Password=PASSWORD)
-    printed = authgate(world, "outbox", "--to", "ada@example.com", remote=False)
     code = world.last_code("ada@example.com")
+    (clients,) = authgate(world, ["pools", "clients", "list", pool_id])
+    printed, last = authgate(
+        world,
+        ["outbox", "--to", "ada@example.com"],
+        ["outbox", "--json", "--last", "1"],
+        remote=False,
+    )
+    assert client_id in clients
     assert code in printed
     assert "sign_up" in printed
-    lines = authgate(world, "outbox", "--json", "--last", "1", remote=False).splitlines()
-    assert json.loads(lines[0])["code"] == code
-
-    authgate(world, "users", "confirm", pool_id, "ada@example.com")
-    authgate(world, "users", "add-to-group", pool_id, "ada@example.com", "admins")
-    shown = authgate(world, "users", "get", pool_id, "ada@example.com")
-    assert "CONFIRMED" in shown
-    assert "admins" in shown
-    tokens = world.sign_in(client_id, "ada@example.com")["AuthenticationResult"]
-    assert tokens["IdToken"]
+    assert json.loads(last.splitlines()[0])["code"] == code
 
     authgate(
         world,
-        "users",
-        "create",
-        pool_id,
-        "bob@example.com",
-        "--suppress",
-        "--temporary-password",
-        "Temp-pass-123",
-        "--attribute",
-        "given_name=Bob",
+        ["users", "confirm", pool_id, "ada@example.com"],
+        ["users", "create", pool_id, "bob@example.com", "--suppress",
+         "--temporary-password", "Temp-pass-123", "--attribute", "given_name=Bob"],
+    )  # fmt: skip
+    authgate(
+        world,
+        ["users", "add-to-group", pool_id, "ada@example.com", "admins"],
+        ["users", "set-password", pool_id, "bob@example.com", "--password", PASSWORD],
     )
-    authgate(world, "users", "set-password", pool_id, "bob@example.com", "--password", PASSWORD)
-    listed = authgate(world, "users", "list", pool_id, "--filter", 'email ^= "bob"')
-    assert "bob@example.com" in listed
-    assert "ada@example.com" not in listed
-    assert "CONFIRMED" in listed
-    assert world.sign_in(client_id, "bob@example.com")["AuthenticationResult"]["AccessToken"]
+    shown, filtered = authgate(
+        world,
+        ["users", "get", pool_id, "ada@example.com"],
+        ["users", "list", pool_id, "--filter", 'email ^= "bob"'],
+    )
+    assert "CONFIRMED" in shown
+    assert "admins" in shown
+    assert "bob@example.com" in filtered
+    assert "ada@example.com" not in filtered
+    assert "CONFIRMED" in filtered
+    for email in ("ada@example.com", "bob@example.com"):
+        assert world.sign_in(client_id, email)["AuthenticationResult"]["AccessToken"]
 
-    authgate(world, "users", "delete", pool_id, "bob@example.com")
-    assert "bob@example.com" not in authgate(world, "users", "list", pool_id)
-    authgate(world, "pools", "delete", pool_id)
-    assert pool_id not in authgate(world, "pools", "list")
+    authgate(world, ["users", "delete", pool_id, "bob@example.com"])
+    (remaining,) = authgate(world, ["users", "list", pool_id])
+    assert "bob@example.com" not in remaining
+    assert "ada@example.com" in remaining
+    authgate(world, ["pools", "delete", pool_id])
+    assert pool_id not in authgate(world, ["pools", "list"])[0]
 
 
 def test_errors_are_one_line(world: PoolsGateway) -> None:

@@ -8,18 +8,46 @@ from __future__ import annotations
 
 import configparser
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
+import httpx
 import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.e2e.test_fleet import serve, up
 from tests.e2e.userpools import NO_RETRIES, PASSWORD
 from tests.support import free_port, wait_for
+
+
+def serve(config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "authgate",
+                "serve",
+                "--config",
+                str(config),
+                "--port",
+                str(port),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def up(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=0.5).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 @pytest.fixture
@@ -35,7 +63,7 @@ def two(tmp_path: Path) -> Iterator[tuple[list[str], Path]]:
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for port, url in zip(ports, urls, strict=True):
-            processes.append(serve(tmp_path / "authgate.yaml", port))
+            processes.append(serve(tmp_path / "authgate.yaml", port, tmp_path / f"{port}.log"))
             assert wait_for(lambda url=url: up(url), timeout=20), "a gateway did not start"
         yield urls, tmp_path / "data"
     finally:
