@@ -19,6 +19,8 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select,
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from authgate.storage.sql.engine import writer
+
 log = logging.getLogger("authgate.changes")
 
 _metadata = MetaData()
@@ -66,7 +68,8 @@ class ChangeFeed:
         return sum(source.generation for source in self._sources)
 
     async def open(self) -> None:
-        async with self._engine.begin() as conn:
+        # As a write (engine.py): processes starting at once would otherwise both create it.
+        async with writer(self._engine).begin() as conn:
             await conn.run_sync(_metadata.create_all)
         with contextlib.suppress(IntegrityError):  # another process created the row first
             async with self._engine.begin() as conn:
