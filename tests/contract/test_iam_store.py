@@ -152,10 +152,12 @@ async def test_list_users_by_path_prefix(store: SqlIamStore) -> None:
         ("a", "/eng/web/"),
         ("d", "/e_g/"),
         ("e", "/sales/"),
+        ("f", "/Eng/"),
     ]:
         assert await store.insert_user(user(name, path=path))
-    assert [u.name for u in await store.list_users()] == ["a", "b", "c", "d", "e"]
-    assert [u.name for u in await store.list_users("/eng/")] == ["a", "b"]
+    assert [u.name for u in await store.list_users()] == ["a", "b", "c", "d", "e", "f"]
+    assert [u.name for u in await store.list_users("/eng/")] == ["a", "b"], "case counts"
+    assert [u.name for u in await store.list_users("/Eng/")] == ["f"]
     assert [u.name for u in await store.list_users("/eng/web/")] == ["a"]
     assert [u.name for u in await store.list_users("/e_")] == ["d"], "_ is not a wildcard"
     assert [u.name for u in await store.list_users("/e%")] == []

@@ -589,7 +589,9 @@ def _temporary(row: Row[Any]) -> TemporaryCredentialRecord:
 
 
 def _under(table: Table, path_prefix: str) -> ColumnElement[bool]:
-    return table.c.path.startswith(path_prefix, autoescape=True)
+    """Paths that start with `path_prefix`, exactly: case counts, as in IAM (LIKE would ignore
+    case on SQLite and not on PostgreSQL)."""
+    return func.substr(table.c.path, 1, len(path_prefix)) == path_prefix
 
 
 def _owned_key(user_id: str, key_id: str) -> ColumnElement[bool]:
