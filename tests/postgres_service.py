@@ -26,6 +26,10 @@ from tests.support import free_port
 SUPERUSER = "authgate"
 DEBIAN_VERSIONS = Path("/usr/lib/postgresql")
 SERVER_ACCOUNT = "postgres"
+PREFIX = "authgate-pg-"
+OWNER = "owner.pid"
+"""Holds the PID of the test process that made the cluster, so another run can tell when the
+cluster was abandoned (its process killed before it could remove the directory)."""
 
 
 def find_bindir() -> Path | None:
@@ -83,7 +87,10 @@ class PostgresServer:
         bindir = find_bindir()
         assert bindir is not None, "PostgreSQL's server programs are not installed"
         account = _server_account()
-        directory = self.directory = Path(tempfile.mkdtemp(prefix="authgate-pg-", dir=_in_memory()))
+        parent = _in_memory()
+        _remove_abandoned(Path(parent or tempfile.gettempdir()))
+        directory = self.directory = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
+        (directory / OWNER).write_text(str(os.getpid()))
         data, sockets, log = directory / "data", directory / "sockets", directory / "server.log"
         sockets.mkdir()
         if account is not None:
@@ -151,6 +158,27 @@ def _in_memory() -> str | None:
     writes still cost most of a CREATE DATABASE on a busy disk (about 300 ms, against 20)."""
     shm = Path("/dev/shm")
     return str(shm) if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else None
+
+
+def _remove_abandoned(parent: Path) -> None:
+    """Remove clusters whose test process is gone: in memory, they would hold on to RAM."""
+    for directory in parent.glob(PREFIX + "*"):
+        try:
+            owner = int((directory / OWNER).read_text())
+        except (OSError, ValueError):
+            continue  # being made right now, or not ours
+        if owner != os.getpid() and not _alive(owner):
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # no signal sent: only whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, as another user
+    return True
 
 
 def _as(account: tuple[int, int] | None) -> dict[str, object]:
