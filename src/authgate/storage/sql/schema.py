@@ -16,6 +16,7 @@ refuses a key in two plans for the same API stage. Memberships go with their pla
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -468,7 +469,7 @@ userpool_sessions = Table(
     Column("client_id", String(NAME), nullable=False),
     Column("created", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
-    Column("auth_time", Integer, nullable=False),
+    Column("auth_time", BigInteger, nullable=False),  # epoch seconds: past 2038 too
     Column("refresh_digest", String(64), nullable=True, unique=True),
     Column("revoked_at", Float, nullable=True),
     ForeignKeyConstraint(
