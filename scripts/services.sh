@@ -15,6 +15,8 @@ has_postgres_server() {
 missing=()
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 has_postgres_server || missing+=(postgresql)
+# The hosted sign-in pages are tested in a real browser (Playwright driving this Chromium).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 if [ "${#missing[@]}" -gt 0 ]; then
     sudo=""
