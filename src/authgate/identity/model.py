@@ -149,6 +149,9 @@ class SessionRecord:
     auth_time: int
     refresh_digest: str | None = field(default=None, repr=False)
     revoked_at: float | None = None
+    scopes: tuple[str, ...] | None = None
+    """The OAuth scopes granted (hosted sign-in, federation); None for the API's sign-ins,
+    whose access tokens carry `aws.cognito.signin.user.admin` only. Refreshes keep them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,3 +164,38 @@ class KeyRow:
     created: float
     retired: float | None
     sealed_key: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthCodeRecord:
+    """An OAuth authorization code (RFC 6749 §4.1.2), stored by the SHA-256 `digest` of the
+    code: single use, short-lived, bound to its client, redirect URI and PKCE challenge."""
+
+    digest: str = field(repr=False)
+    pool_id: str
+    client_id: str
+    username: str
+    sub: str
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    auth_time: int
+    expires_at: float
+    code_challenge: str | None = None
+    """The S256 challenge (RFC 7636 §4.2) the token request's verifier must answer."""
+    nonce: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityProviderRecord:
+    """An external identity provider a pool trusts (CreateIdentityProvider). `details` are
+    the ProviderDetails without `client_secret`, which is sealed apart."""
+
+    pool_id: str
+    name: str
+    type: str
+    details: JsonObject
+    attribute_mapping: Mapping[str, str]
+    identifiers: tuple[str, ...]
+    created: float
+    updated: float
+    sealed_secret: bytes | None = field(default=None, repr=False)

@@ -14,10 +14,12 @@ from typing import Protocol
 from authgate.errors import AuthgateError
 from authgate.identity.model import (
     Alias,
+    AuthCodeRecord,
     ClientRecord,
     CodePurpose,
     CodeRecord,
     GroupRecord,
+    IdentityProviderRecord,
     KeyRow,
     PoolRecord,
     ResourceServer,
@@ -28,7 +30,7 @@ from authgate.identity.model import (
 
 class Duplicate(AuthgateError):
     """The name (or alias) is taken. `what` says which: `pool`, `client`, `group`,
-    `resource_server`, `user`, or `alias:<kind>`."""
+    `resource_server`, `identity_provider`, `user`, or `alias:<kind>`."""
 
     def __init__(self, what: str) -> None:
         super().__init__(f"{what} already exists")
@@ -135,7 +137,24 @@ class UserPoolStore(Protocol):
         """Record a one-use id (a SECRET_BLOCK, a challenge Session); False if it was spent."""
         ...
 
+    # -- OAuth authorization codes and identity providers ---------------------------------------
+    async def insert_auth_code(self, code: AuthCodeRecord) -> None: ...
+    async def take_auth_code(self, digest: str) -> AuthCodeRecord | None:
+        """The code, deleted in the same write: of concurrent takers only one gets it."""
+        ...
+
+    async def insert_provider(self, provider: IdentityProviderRecord) -> None:
+        """Duplicate('identity_provider') for a taken name."""
+        ...
+
+    async def get_provider(self, pool_id: str, name: str) -> IdentityProviderRecord | None: ...
+    async def list_providers(
+        self, pool_id: str, *, after: str | None, limit: int
+    ) -> list[IdentityProviderRecord]: ...
+    async def update_provider(self, provider: IdentityProviderRecord) -> bool: ...
+    async def delete_provider(self, pool_id: str, name: str) -> bool: ...
+
     async def prune(self, now: float, *, session_grace: float) -> None:
-        """Drop expired codes and one-use ids, and sessions `session_grace` seconds past their
-        expiry."""
+        """Drop expired codes (authorization codes too) and one-use ids, and sessions
+        `session_grace` seconds past their expiry."""
         ...

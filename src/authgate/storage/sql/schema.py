@@ -488,3 +488,51 @@ userpool_spent = Table(
     Column("expires_at", Float, nullable=False),
     Index(None, "expires_at"),
 )
+
+# -- OAuth and federation --------------------------------------------------------------------------
+# Tables of their own, so a database made before them gains them at the next start. Scopes of an
+# OAuth session go with their session; codes and identity providers with their pool.
+
+userpool_session_scopes = Table(
+    "userpool_session_scopes",
+    metadata,
+    Column(
+        "origin_jti",
+        String(36),
+        ForeignKey(userpool_sessions.c.origin_jti, ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("scopes", Text, nullable=False),
+)
+
+userpool_auth_codes = Table(
+    "userpool_auth_codes",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    _pool_ref(),
+    Column("client_id", String(NAME), nullable=False),
+    Column("username", String(USERNAME), nullable=False),
+    Column("sub", String(36), nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("code_challenge", String(128), nullable=True),
+    Column("nonce", Text, nullable=True),
+    Column("auth_time", BigInteger, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Index(None, "expires_at"),
+)
+
+userpool_identity_providers = Table(
+    "userpool_identity_providers",
+    metadata,
+    _pool_ref(),
+    Column("name", String(NAME), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("details", Text, nullable=False),
+    Column("secret", LargeBinary, nullable=True),
+    Column("attribute_mapping", Text, nullable=False),
+    Column("identifiers", Text, nullable=False),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+    PrimaryKeyConstraint("pool_id", "name"),
+)

@@ -8,10 +8,12 @@ from typing import Any
 from sqlalchemy import Row
 
 from authgate.identity.model import (
+    AuthCodeRecord,
     ClientRecord,
     CodePurpose,
     CodeRecord,
     GroupRecord,
+    IdentityProviderRecord,
     KeyRow,
     PoolRecord,
     ResourceServer,
@@ -179,6 +181,7 @@ def session_of(row: Row[Any]) -> SessionRecord:
         auth_time=row.auth_time,
         refresh_digest=row.refresh_digest,
         revoked_at=row.revoked_at,
+        scopes=None if row.scopes is None else tuple(json.loads(row.scopes)),
     )
 
 
@@ -195,3 +198,63 @@ def session_values(session: SessionRecord) -> dict[str, object]:
         "refresh_digest": session.refresh_digest,
         "revoked_at": session.revoked_at,
     }
+
+
+def auth_code_values(code: AuthCodeRecord) -> dict[str, object]:
+    return {
+        "digest": code.digest,
+        "pool_id": code.pool_id,
+        "client_id": code.client_id,
+        "username": code.username,
+        "sub": code.sub,
+        "redirect_uri": code.redirect_uri,
+        "scopes": dump(list(code.scopes)),
+        "code_challenge": code.code_challenge,
+        "nonce": code.nonce,
+        "auth_time": code.auth_time,
+        "expires_at": code.expires_at,
+    }
+
+
+def auth_code_of(row: Row[Any]) -> AuthCodeRecord:
+    return AuthCodeRecord(
+        digest=row.digest,
+        pool_id=row.pool_id,
+        client_id=row.client_id,
+        username=row.username,
+        sub=row.sub,
+        redirect_uri=row.redirect_uri,
+        scopes=tuple(json.loads(row.scopes)),
+        auth_time=row.auth_time,
+        expires_at=row.expires_at,
+        code_challenge=row.code_challenge,
+        nonce=row.nonce,
+    )
+
+
+def provider_values(provider: IdentityProviderRecord) -> dict[str, object]:
+    return {
+        "pool_id": provider.pool_id,
+        "name": provider.name,
+        "type": provider.type,
+        "details": dump(dict(provider.details)),
+        "secret": provider.sealed_secret,
+        "attribute_mapping": dump(dict(provider.attribute_mapping)),
+        "identifiers": dump(list(provider.identifiers)),
+        "created": provider.created,
+        "updated": provider.updated,
+    }
+
+
+def provider_of(row: Row[Any]) -> IdentityProviderRecord:
+    return IdentityProviderRecord(
+        pool_id=row.pool_id,
+        name=row.name,
+        type=row.type,
+        details=json.loads(row.details),
+        attribute_mapping=json.loads(row.attribute_mapping),
+        identifiers=tuple(json.loads(row.identifiers)),
+        created=row.created,
+        updated=row.updated,
+        sealed_secret=row.secret,
+    )

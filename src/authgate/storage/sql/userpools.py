@@ -16,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authgate.identity.model import (
     Alias,
+    AuthCodeRecord,
     ClientRecord,
     CodePurpose,
     CodeRecord,
     GroupRecord,
+    IdentityProviderRecord,
     KeyRow,
     PoolRecord,
     ResourceServer,
@@ -30,18 +32,23 @@ from authgate.identity.store import Duplicate
 from authgate.storage.sql.engine import SqlStore
 from authgate.storage.sql.schema import (
     userpool_aliases,
+    userpool_auth_codes,
     userpool_clients,
     userpool_codes,
     userpool_groups,
+    userpool_identity_providers,
     userpool_keys,
     userpool_members,
     userpool_resource_servers,
+    userpool_session_scopes,
     userpool_sessions,
     userpool_spent,
     userpool_users,
     userpools,
 )
 from authgate.storage.sql.userpool_rows import (
+    auth_code_of,
+    auth_code_values,
     client_of,
     client_values,
     code_of,
@@ -52,6 +59,8 @@ from authgate.storage.sql.userpool_rows import (
     key_values,
     pool_of,
     pool_values,
+    provider_of,
+    provider_values,
     server_of,
     session_of,
     session_values,
@@ -424,15 +433,28 @@ class SqlUserPoolStore(SqlStore):
     async def insert_session(self, session: SessionRecord) -> None:
         async with self._writer.begin() as conn:
             await conn.execute(insert(userpool_sessions).values(**session_values(session)))
+            if session.scopes is not None:
+                await conn.execute(
+                    insert(userpool_session_scopes).values(
+                        origin_jti=session.origin_jti, scopes=dump(list(session.scopes))
+                    )
+                )
 
     async def get_session(self, origin_jti: str) -> SessionRecord | None:
-        s = userpool_sessions.c
-        row = await self._row(select(userpool_sessions).where(s.origin_jti == origin_jti))
-        return None if row is None else session_of(row)
+        return await self._session(userpool_sessions.c.origin_jti == origin_jti)
 
     async def session_by_refresh(self, digest: str) -> SessionRecord | None:
-        s = userpool_sessions.c
-        row = await self._row(select(userpool_sessions).where(s.refresh_digest == digest))
+        return await self._session(userpool_sessions.c.refresh_digest == digest)
+
+    async def _session(self, where: Any) -> SessionRecord | None:
+        """One session with its OAuth scopes, if it has any (one statement)."""
+        scopes = userpool_session_scopes.c
+        query = (
+            select(userpool_sessions, scopes.scopes)
+            .outerjoin(userpool_session_scopes, scopes.origin_jti == userpool_sessions.c.origin_jti)
+            .where(where)
+        )
+        row = await self._row(query)
         return None if row is None else session_of(row)
 
     async def revoke_session(self, origin_jti: str, at: float) -> bool:
@@ -465,8 +487,78 @@ class SqlUserPoolStore(SqlStore):
             return False
         return True
 
+    # -- OAuth authorization codes ---------------------------------------------------------------
+    async def insert_auth_code(self, code: AuthCodeRecord) -> None:
+        async with self._writer.begin() as conn:
+            await conn.execute(insert(userpool_auth_codes).values(**auth_code_values(code)))
+
+    async def take_auth_code(self, digest: str) -> AuthCodeRecord | None:
+        codes = userpool_auth_codes.c
+        async with self._writer.begin() as conn:
+            row = (
+                await conn.execute(select(userpool_auth_codes).where(codes.digest == digest))
+            ).first()
+            if row is None:
+                return None
+            deleted = await conn.execute(delete(userpool_auth_codes).where(codes.digest == digest))
+            if deleted.rowcount != 1:  # another request took it first
+                return None
+        return auth_code_of(row)
+
+    # -- identity providers ----------------------------------------------------------------------
+    async def insert_provider(self, provider: IdentityProviderRecord) -> None:
+        try:
+            async with self._writer.begin() as conn:
+                await conn.execute(
+                    insert(userpool_identity_providers).values(**provider_values(provider))
+                )
+        except IntegrityError:
+            raise Duplicate("identity_provider") from None
+
+    async def get_provider(self, pool_id: str, name: str) -> IdentityProviderRecord | None:
+        p = userpool_identity_providers.c
+        row = await self._row(
+            select(userpool_identity_providers).where((p.pool_id == pool_id) & (p.name == name))
+        )
+        return None if row is None else provider_of(row)
+
+    async def list_providers(
+        self, pool_id: str, *, after: str | None, limit: int
+    ) -> list[IdentityProviderRecord]:
+        p = userpool_identity_providers.c
+        query = (
+            select(userpool_identity_providers)
+            .where(p.pool_id == pool_id)
+            .order_by(p.name)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(p.name > after)
+        return [provider_of(row) for row in await self._rows(query)]
+
+    async def update_provider(self, provider: IdentityProviderRecord) -> bool:
+        values = provider_values(provider)
+        del values["created"]
+        p = userpool_identity_providers.c
+        return await self._update(
+            userpool_identity_providers,
+            (p.pool_id == provider.pool_id) & (p.name == provider.name),
+            values,
+        )
+
+    async def delete_provider(self, pool_id: str, name: str) -> bool:
+        p = userpool_identity_providers.c
+        async with self._writer.begin() as conn:
+            result = await conn.execute(
+                delete(userpool_identity_providers).where((p.pool_id == pool_id) & (p.name == name))
+            )
+        return result.rowcount > 0
+
     async def prune(self, now: float, *, session_grace: float) -> None:
         async with self._writer.begin() as conn:
+            await conn.execute(
+                delete(userpool_auth_codes).where(userpool_auth_codes.c.expires_at < now)
+            )
             await conn.execute(delete(userpool_codes).where(userpool_codes.c.expires_at < now))
             await conn.execute(delete(userpool_spent).where(userpool_spent.c.expires_at < now))
             await conn.execute(
