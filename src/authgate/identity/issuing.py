@@ -34,6 +34,16 @@ SESSION_GRACE: Final = float(MAX_TOKEN_LIFETIME)
 
 
 @dataclass(frozen=True, slots=True)
+class OAuthGrant:
+    """What a sign-in through the OAuth endpoints adds: the granted scopes (the access token's
+    `scope`, with `version` 2, kept by the session for refreshes) and the authorization
+    request's `nonce` (the ID token's, with `at_hash`)."""
+
+    scopes: tuple[str, ...]
+    nonce: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Tokens:
     access_token: str = field(repr=False)
     id_token: str = field(repr=False)
@@ -51,7 +61,12 @@ class TokenIssuer:
         self._clock = clock
 
     async def sign_in(
-        self, pool: Pool, client: Client, user: UserRecord, auth_time: int | None = None
+        self,
+        pool: Pool,
+        client: Client,
+        user: UserRecord,
+        auth_time: int | None = None,
+        grant: OAuthGrant | None = None,
     ) -> Tokens:
         now = self._clock.now()
         auth_time = int(now) if auth_time is None else auth_time
@@ -67,20 +82,46 @@ class TokenIssuer:
             expires_at=now + lifetimes.refresh_token,
             auth_time=auth_time,
             refresh_digest=refresh.digest,
+            scopes=None if grant is None else grant.scopes,
         )
         await self._store.insert_session(session)
-        tokens = await self._tokens(pool, client, user, session)
+        tokens = await self._tokens(
+            pool, client, user, session, None if grant is None else grant.nonce
+        )
         return Tokens(tokens.access_token, tokens.id_token, tokens.expires_in, refresh.token)
 
     async def refresh(
         self, pool: Pool, client: Client, user: UserRecord, session: SessionRecord
     ) -> Tokens:
-        """New ID and access tokens of the same session (same `auth_time` and `origin_jti`);
-        no new refresh token (rotation is off)."""
+        """New ID and access tokens of the same session (same `auth_time`, `origin_jti` and
+        scopes); no new refresh token (rotation is off)."""
         return await self._tokens(pool, client, user, session)
 
+    async def for_client(self, pool: Pool, client: Client, scopes: tuple[str, ...]) -> Tokens:
+        """The client_credentials grant's access token: `sub` is the client itself, no user,
+        no session (the token stands while its client exists) and no ID or refresh token."""
+        key = await self._keys.signer(pool.id, TokenUse.ACCESS)
+        if key is None:
+            raise InternalError("The user pool has no signing key.")
+        now = self._clock.now()
+        lifetime = client.settings.lifetimes.access_token
+        sign_in = SignIn(
+            issuer=self._status.issuer(pool.id),
+            client_id=client.id,
+            sub=client.id,
+            username=None,
+            auth_time=int(now),
+        )
+        token = access_token(key, sign_in, now=now, lifetime=lifetime, scopes=scopes, version=2)
+        return Tokens(access_token=token, id_token="", expires_in=lifetime)
+
     async def _tokens(
-        self, pool: Pool, client: Client, user: UserRecord, session: SessionRecord
+        self,
+        pool: Pool,
+        client: Client,
+        user: UserRecord,
+        session: SessionRecord,
+        nonce: str | None = None,
     ) -> Tokens:
         id_key = await self._keys.signer(pool.id, TokenUse.ID)
         access_key = await self._keys.signer(pool.id, TokenUse.ACCESS)
@@ -104,12 +145,30 @@ class TokenIssuer:
             for name, value in readable(user.attributes, client.settings.read_attributes).items()
             if name not in RESERVED_CLAIMS and not name.startswith("dev:")
         }
-        return Tokens(
-            access_token=access_token(
-                access_key, sign_in, now=now, lifetime=lifetimes.access_token
-            ),
-            id_token=id_token(
-                id_key, sign_in, now=now, lifetime=lifetimes.id_token, attributes=attributes
-            ),
-            expires_in=lifetimes.access_token,
+        if session.scopes is None:
+            access = access_token(access_key, sign_in, now=now, lifetime=lifetimes.access_token)
+            return Tokens(
+                access_token=access,
+                id_token=id_token(
+                    id_key, sign_in, now=now, lifetime=lifetimes.id_token, attributes=attributes
+                ),
+                expires_in=lifetimes.access_token,
+            )
+        access = access_token(
+            access_key,
+            sign_in,
+            now=now,
+            lifetime=lifetimes.access_token,
+            scopes=session.scopes,
+            version=2,
         )
+        identity = id_token(
+            id_key,
+            sign_in,
+            now=now,
+            lifetime=lifetimes.id_token,
+            attributes=attributes,
+            nonce=nonce,
+            access_token=access,
+        )
+        return Tokens(access_token=access, id_token=identity, expires_in=lifetimes.access_token)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from authgate.identity.errors import InvalidParameter
+from authgate.identity.oauth_client import check_oauth_config
 from authgate.identity.passwords import PasswordPolicy
 from authgate.identity.tokens import Lifetimes, lifetimes
 
@@ -389,6 +390,7 @@ def client_config(request: Mapping[str, Any]) -> dict[str, Any]:
     _names(config, "CallbackURLs")
     _names(config, "LogoutURLs")
     _names(config, "SupportedIdentityProviders")
+    check_oauth_config(config)
     rotation = _object(config, "RefreshTokenRotation")
     if rotation.get("Feature") == "ENABLED":
         raise InvalidParameter("RefreshTokenRotation: authgate does not rotate refresh tokens")

@@ -19,11 +19,13 @@ from authgate.identity.codes import after_key, page
 from authgate.identity.errors import (
     InvalidParameter,
     ResourceNotFound,
+    ScopeDoesNotExist,
     client_not_found,
     pool_not_found,
 )
 from authgate.identity.keyring import KeyRing
 from authgate.identity.model import ClientRecord, PoolRecord, ResourceServer
+from authgate.identity.oauth_client import CLIENT_CREDENTIALS, COGNITO, oauth_settings
 from authgate.identity.pool_config import (
     ClientSettings,
     PoolSettings,
@@ -177,6 +179,7 @@ class PoolService:
         await self.pool(pool_id)
         name = _check_name(name, "ClientName", 128)
         config = client_config(request)
+        await self._check_oauth(pool_id, config, has_secret=generate_secret)
         existing = await self._store.list_clients(pool_id, after=None, limit=MAX_CLIENTS)
         if len(existing) >= MAX_CLIENTS:
             raise InvalidParameter(f"A user pool has at most {MAX_CLIENTS} app clients")
@@ -223,10 +226,31 @@ class PoolService:
         client = await self.client(client_id, pool_id)
         name = _check_name(request.get("ClientName", client.record.name), "ClientName", 128)
         config = client_config(request)
+        await self._check_oauth(pool_id, config, has_secret=client.secret is not None)
         record = replace(client.record, name=name, config=config, updated=self._clock.now())
         if not await self._store.update_client(record):
             raise client_not_found(client_id)
         return Client(record, client_settings(config), client.secret)
+
+    async def _check_oauth(
+        self, pool_id: str, config: Mapping[str, Any], *, has_secret: bool
+    ) -> None:
+        """What `check_oauth_config` cannot see: the client's secret and the pool's
+        resource servers (and identity providers)."""
+        settings = oauth_settings(config)
+        if CLIENT_CREDENTIALS in settings.flows and not has_secret:
+            raise InvalidParameter("client_credentials flow can only be used with a client secret.")
+        if settings.custom_scopes:
+            servers = await self._store.list_resource_servers(pool_id)
+            known = {f"{s.identifier}/{name}" for s in servers for name, _ in s.scopes}
+            for scope in settings.custom_scopes:
+                if scope not in known:
+                    raise ScopeDoesNotExist(f"Invalid scope requested: {scope}")
+        for provider in settings.providers:
+            if provider != COGNITO and await self._store.get_provider(pool_id, provider) is None:
+                raise InvalidParameter(
+                    f"The provider {provider} does not exist for User Pool {pool_id}"
+                )
 
     async def delete_client(self, pool_id: str, client_id: str) -> None:
         await self.pool(pool_id)

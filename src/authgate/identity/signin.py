@@ -159,6 +159,21 @@ class SignInService:
         check_secret_hash(
             client.secret, client.id, parameters.get("SECRET_HASH"), identifiers(user, username)
         )
+        user = await self._verify_password(pool, client, user, password)
+        return await self._after_password(pool, client, user)
+
+    async def hosted_password(
+        self, pool: Pool, client: Client, username: str, password: str
+    ) -> UserRecord:
+        """The password checks of the hosted sign-in page, which is the pool's own page: no
+        ExplicitAuthFlows or SECRET_HASH apply, and no tokens are issued here (the OAuth
+        endpoints issue them). Then `next_step` says what is left to do."""
+        user = await self._directory.find(pool, username)
+        return await self._verify_password(pool, client, user, password)
+
+    async def _verify_password(
+        self, pool: Pool, client: Client, user: UserRecord | None, password: str
+    ) -> UserRecord:
         if user is None:
             await self._directory.password_matches(None, password)
             raise self._unknown(client)
@@ -166,7 +181,7 @@ class SignInService:
         if not await self._directory.password_matches(user, password):
             await self._failed(pool, user)
             raise NotAuthorized(INCORRECT_CREDENTIALS)
-        return await self._after_password(pool, client, await self._succeeded(pool, user))
+        return await self._succeeded(pool, user)
 
     def _before_password(self, client: Client, user: UserRecord) -> None:
         if lockout.locked(user, self._clock.now()):
@@ -236,14 +251,9 @@ class SignInService:
     async def _after_password(
         self, pool: Pool, client: Client, user: UserRecord, auth_time: int | None = None
     ) -> AuthResult:
-        now = self._clock.now()
-        auth_time = int(now) if auth_time is None else auth_time
-        if user.status is UserStatus.FORCE_CHANGE_PASSWORD:
-            days = pool.settings.password_policy.temporary_password_validity_days
-            if now > user.password_set_at + days * 86400:
-                raise NotAuthorized(
-                    "Temporary password has expired and must be reset by an administrator."
-                )
+        auth_time = int(self._clock.now()) if auth_time is None else auth_time
+        needed = self.next_step(pool, user)
+        if needed == NEW_PASSWORD_REQUIRED:
             return self._challenge(
                 pool,
                 client,
@@ -262,7 +272,6 @@ class SignInService:
                     "userAttributes": json.dumps(dict(user.attributes)),
                 },
             )
-        needed = self._mfa_needed(pool, user)
         if needed == SOFTWARE_TOKEN_MFA:
             return self._challenge(
                 pool,
@@ -285,6 +294,18 @@ class SignInService:
                 },
             )
         return await self._issuer.sign_in(pool, client, user, auth_time)
+
+    def next_step(self, pool: Pool, user: UserRecord) -> str | None:
+        """What a user whose password checked out must still do: NEW_PASSWORD_REQUIRED,
+        SOFTWARE_TOKEN_MFA or MFA_SETUP; None when nothing is left."""
+        if user.status is UserStatus.FORCE_CHANGE_PASSWORD:
+            days = pool.settings.password_policy.temporary_password_validity_days
+            if self._clock.now() > user.password_set_at + days * 86400:
+                raise NotAuthorized(
+                    "Temporary password has expired and must be reset by an administrator."
+                )
+            return NEW_PASSWORD_REQUIRED
+        return self._mfa_needed(pool, user)
 
     def _mfa_needed(self, pool: Pool, user: UserRecord) -> str | None:
         settings = pool.settings
@@ -380,6 +401,14 @@ class SignInService:
         state: ChallengeState,
         responses: Mapping[str, str],
     ) -> AuthResult:
+        user = await self.set_new_password(pool, client, user, responses)
+        return await self._after_password(pool, client, user, state.auth_time)
+
+    async def set_new_password(
+        self, pool: Pool, client: Client, user: UserRecord, responses: Mapping[str, str]
+    ) -> UserRecord:
+        """NEW_PASSWORD_REQUIRED answered (`NEW_PASSWORD`, `userAttributes.*`): the user is
+        CONFIRMED with the new password (the hosted pages' new-password step too)."""
         if user.status is not UserStatus.FORCE_CHANGE_PASSWORD:
             raise NotAuthorized("Invalid session for the user.")
         password = check_password(pool, responses.get("NEW_PASSWORD"), "NEW_PASSWORD")
@@ -398,8 +427,7 @@ class SignInService:
             changed = material.apply(current, UserStatus.CONFIRMED)
             return replace(changed, attributes={**current.attributes, **changes})
 
-        user = await self._directory.change(pool, user, edit)
-        return await self._after_password(pool, client, user, state.auth_time)
+        return await self._directory.change(pool, user, edit)
 
     async def _totp(
         self,
@@ -409,7 +437,11 @@ class SignInService:
         state: ChallengeState,
         responses: Mapping[str, str],
     ) -> AuthResult:
-        code = responses.get("SOFTWARE_TOKEN_MFA_CODE", "")
+        user = await self.check_totp(pool, user, responses.get("SOFTWARE_TOKEN_MFA_CODE", ""))
+        return await self._issuer.sign_in(pool, client, user, state.auth_time)
+
+    async def check_totp(self, pool: Pool, user: UserRecord, code: str) -> UserRecord:
+        """A software-token MFA code, good once (a failure counts towards lockout)."""
         secret = self._seeds.open(user)
         now = self._clock.now()
         step = (
@@ -426,8 +458,7 @@ class SignInService:
                 raise CodeMismatch("Invalid code received for user")  # a concurrent reuse
             return lockout.after_success(replace(current, totp_last_step=step))
 
-        user = await self._directory.change(pool, user, use)
-        return await self._issuer.sign_in(pool, client, user, state.auth_time)
+        return await self._directory.change(pool, user, use)
 
 
 def _enable_totp(user: UserRecord) -> UserRecord:
