@@ -98,8 +98,7 @@ async def simulate_invoke(
     else:
         exchange.method = match.method
         exchange.path_parameters = match.path_parameters
-        authorize = next((s for s in match.method.steps if isinstance(s, AuthorizeStep)), None)
-        authorization = AuthorizationType.NONE if authorize is None else authorize.authorization
+        authorization = match.method.authorization
         if principal is not None and authorization is AuthorizationType.NONE:
             notes.append(
                 "the method's authorization is NONE: the gateway authenticates no caller of "

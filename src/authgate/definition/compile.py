@@ -105,6 +105,7 @@ def compile_stage(
                 payload_version=method.integration.payload_format_version,
                 operation_name=method.operation_name,
                 steps=steps,
+                authorization=method.authorization,
                 authorization_scopes=method.authorization_scopes,
             )
         if resource.path == DEFAULT_ROUTE:

@@ -17,6 +17,7 @@ from authgate.definition.model import (
     Protocol,
     empty,
 )
+from authgate.policy.evaluate import AuthorizationType
 
 if TYPE_CHECKING:
     from authgate.gateway.steps.base import Step
@@ -62,6 +63,8 @@ class MethodPlan:
     operation_name: str | None = None
     steps: tuple[Step, ...] = ()
     """Only the steps this method needs, already in the pipeline's fixed order."""
+    authorization: AuthorizationType = AuthorizationType.NONE
+    """The method's `authorizationType` (AWS_IAM, CUSTOM, COGNITO_USER_POOLS, JWT or NONE)."""
     authorization_scopes: tuple[str, ...] = ()
     """The method's OAuth scopes: read by the user-pool and JWT authorizers it shares with
     other methods."""

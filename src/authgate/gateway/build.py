@@ -24,6 +24,11 @@ from authgate.policy import (
     parse_policy,
 )
 
+_BRING_POLICIES = (AuthorizationType.AWS_IAM, AuthorizationType.CUSTOM)
+"""Callers that come with policies to evaluate. A user-pool or JWT caller brings none: without
+a resource policy (or a private endpoint) a valid token settles it, so such methods need no
+screen or authorize step (policy.evaluate: a token allows when there is no resource policy)."""
+
 
 class MethodSteps:
     """The StepFactory handed to `compile_stage`."""
@@ -65,14 +70,15 @@ class MethodSteps:
         private = api.vpc_endpoint_ids if api.endpoint_type == "PRIVATE" else None
         authorization = method.authorization
         steps: list[Step] = []
-        if policy is not None or private is not None or authorization is not AuthorizationType.NONE:
+        decides = policy is not None or private is not None or authorization in _BRING_POLICIES
+        if decides:
             steps.append(ScreenStep(policy, private_endpoints=private))
         if authorization is not AuthorizationType.NONE:
             spec = api.authorizer_of(method)
             if spec is None:
                 raise ConfigError([Problem(where, f"no authorizer for {authorization.value}")])
             steps.append(AuthenticateStep(self._authorizers.authorizer_for(api, spec)))
-        if policy is not None or private is not None or authorization is not AuthorizationType.NONE:
+        if decides:
             steps.append(
                 AuthorizeStep(
                     authorization,
