@@ -37,10 +37,9 @@ def bearer_token(value: str | None) -> str | None:
     in any case, RFC 7235 §2.1); None when there is nothing."""
     if value is None:
         return None
+    if value[:7].lower() == "bearer ":
+        value = value[7:]
     value = value.strip()
-    scheme, _, rest = value.partition(" ")
-    if rest and scheme.lower() == "bearer":
-        value = rest.strip()
     return value or None
 
 
@@ -104,12 +103,24 @@ class VerifiedTokens:
     def __len__(self) -> int:
         return len(self._cache)
 
-    async def check(self, token: str, requirement: Requirement) -> Caller | Rejected:
-        """The caller a token proves, or why it does not."""
+    def check_cached(self, token: str, requirement: Requirement) -> Caller | Rejected | None:
+        """`check` for a token verified before, without suspending; None when it was not."""
         revocations = self._revocations
         if revocations is not None and revocations.generation != self._generation:
             self._generation = revocations.generation
             self._cache.clear()
+        caller = self._cache.get(token)
+        if caller is None:
+            return None
+        checked = check_requirement(caller.verified, requirement)
+        return checked if isinstance(checked, Rejected) else caller
+
+    async def check(self, token: str, requirement: Requirement) -> Caller | Rejected:
+        """The caller a token proves, or why it does not."""
+        found = self.check_cached(token, requirement)
+        if found is not None:
+            return found
+        revocations = self._revocations
         caller = self._cache.get(token)
         if caller is None:
             verified = await self._verify(token)

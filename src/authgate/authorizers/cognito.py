@@ -140,7 +140,9 @@ class CognitoAuthorizer:
         if requirement is None:
             requirement = Requirement(token_use="access", scopes=frozenset(scopes))  # noqa: S106
             self._requirements[scopes] = requirement
-        result = await self._tokens.check(token, requirement)
+        result = self._tokens.check_cached(token, requirement)
+        if result is None:
+            result = await self._tokens.check(token, requirement)
         if isinstance(result, Rejected):
             return _denied(result.reason.value, result.detail)
         if self._validation is not None:

@@ -78,6 +78,7 @@ class JwtAuthorizer:
 
     def __init__(self, tokens: VerifiedTokens, source: IdentitySource, protocol: Protocol) -> None:
         self._tokens = tokens
+        self._header = source.name.lower() if source.kind == "header" else None
         self._source = IdentityReader((source,), protocol)
         self._protocol = protocol
         self._requirements: dict[tuple[str, ...], Requirement] = {}
@@ -85,19 +86,26 @@ class JwtAuthorizer:
     async def authenticate(self, exchange: Exchange) -> Verdict:
         method = exchange.method
         scopes = method.authorization_scopes if method is not None else ()
-        found = self._source.read(exchange)
-        token = bearer_token(found[0]) if found is not None else None
+        if self._header is not None:
+            token = bearer_token(exchange.request.header(self._header))
+        else:
+            found = self._source.read(exchange)
+            token = bearer_token(found[0]) if found is not None else None
         if token is None:
             return Denied(self._rejection(None, scopes), "no token")
         requirement = self._requirements.get(scopes)
         if requirement is None:
             requirement = self._requirements[scopes] = Requirement(scopes=frozenset(scopes))
-        result = await self._tokens.check(token, requirement)
+        result = self._tokens.check_cached(token, requirement)
+        if result is None:
+            result = await self._tokens.check(token, requirement)
         if isinstance(result, Rejected):
             return Denied(self._rejection(result, scopes), result.reason.value)
-        version = method.payload_version if method is not None else "1.0"
-        shape = (version, bool(scopes))
-        return Authenticated(result.principal(shape, lambda v: self._principal(v, shape)))
+        shape = (method.payload_version if method is not None else "1.0", bool(scopes))
+        principal = result.principals.get(shape)
+        if principal is None:
+            principal = result.principal(shape, lambda v: self._principal(v, shape))
+        return Authenticated(principal)
 
     def _principal(self, verified: Verified, shape: tuple[str, bool]) -> Principal:
         version, scoped = shape
