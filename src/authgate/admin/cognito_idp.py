@@ -24,6 +24,7 @@ import orjson
 from authgate.admin import cognito_idp_shapes as shapes
 from authgate.http1.message import Request, Response
 from authgate.identity.errors import CognitoError, InvalidParameter
+from authgate.identity.model import IdentityProviderRecord
 from authgate.identity.provider import UserPoolServices
 
 logger = logging.getLogger("authgate.admin")
@@ -220,6 +221,41 @@ async def describe_resource_server(s: UserPoolServices, f: Body) -> Body:
 async def list_resource_servers(s: UserPoolServices, f: Body) -> Body:
     found = await s.pools.resource_servers(f["UserPoolId"])
     return {"ResourceServers": [shapes.resource_server_type(r) for r in found]}
+
+
+# -- identity providers ---------------------------------------------------------------------------
+
+
+def _provider(s: UserPoolServices, provider: IdentityProviderRecord) -> Body:
+    details = s.providers.details(provider)
+    return {"IdentityProvider": shapes.identity_provider_type(provider, details)}
+
+
+async def create_identity_provider(s: UserPoolServices, f: Body) -> Body:
+    return _provider(s, await s.providers.create(f["UserPoolId"], f))
+
+
+async def describe_identity_provider(s: UserPoolServices, f: Body) -> Body:
+    return _provider(s, await s.providers.get(f["UserPoolId"], f.get("ProviderName")))
+
+
+async def get_identity_provider_by_identifier(s: UserPoolServices, f: Body) -> Body:
+    return _provider(s, await s.providers.by_identifier(f["UserPoolId"], f.get("IdpIdentifier")))
+
+
+async def list_identity_providers(s: UserPoolServices, f: Body) -> Body:
+    found, token = await s.providers.list_providers(
+        f["UserPoolId"], _limit(f, "MaxResults", 60), f.get("NextToken")
+    )
+    return _paged([shapes.provider_description(p) for p in found], token, "Providers")
+
+
+async def update_identity_provider(s: UserPoolServices, f: Body) -> Body:
+    return _provider(s, await s.providers.update(f["UserPoolId"], f))
+
+
+async def delete_identity_provider(s: UserPoolServices, f: Body) -> None:
+    await s.providers.delete(f["UserPoolId"], f.get("ProviderName"))
 
 
 # -- groups ---------------------------------------------------------------------------------------
@@ -455,6 +491,12 @@ _SIGNED: Final[Mapping[str, Handler]] = {
     "CreateResourceServer": create_resource_server,
     "DescribeResourceServer": describe_resource_server,
     "ListResourceServers": list_resource_servers,
+    "CreateIdentityProvider": create_identity_provider,
+    "DescribeIdentityProvider": describe_identity_provider,
+    "GetIdentityProviderByIdentifier": get_identity_provider_by_identifier,
+    "ListIdentityProviders": list_identity_providers,
+    "UpdateIdentityProvider": update_identity_provider,
+    "DeleteIdentityProvider": delete_identity_provider,
     "CreateGroup": create_group,
     "GetGroup": get_group,
     "ListGroups": list_groups,

@@ -14,6 +14,7 @@ from authgate.identity.issuing import Tokens
 from authgate.identity.model import (
     ClientRecord,
     GroupRecord,
+    IdentityProviderRecord,
     PoolRecord,
     ResourceServer,
     UserRecord,
@@ -100,6 +101,31 @@ def resource_server_type(server: ResourceServer) -> dict[str, Any]:
         "Identifier": server.identifier,
         "Name": server.name,
         "Scopes": [{"ScopeName": n, "ScopeDescription": d} for n, d in server.scopes],
+    }
+
+
+def identity_provider_type(
+    provider: IdentityProviderRecord, details: Mapping[str, str]
+) -> dict[str, Any]:
+    """IdentityProviderType; `details` with the client secret, as AWS's Describe shows it."""
+    return {
+        "UserPoolId": provider.pool_id,
+        "ProviderName": provider.name,
+        "ProviderType": provider.type,
+        "ProviderDetails": dict(details),
+        "AttributeMapping": dict(provider.attribute_mapping),
+        "IdpIdentifiers": list(provider.identifiers),
+        "LastModifiedDate": provider.updated,
+        "CreationDate": provider.created,
+    }
+
+
+def provider_description(provider: IdentityProviderRecord) -> dict[str, Any]:
+    return {
+        "ProviderName": provider.name,
+        "ProviderType": provider.type,
+        "LastModifiedDate": provider.updated,
+        "CreationDate": provider.created,
     }
 
 

@@ -67,7 +67,9 @@ class AccessTokens:
         self._status = status
         self._clock = clock
 
-    async def caller(self, token: object) -> TokenCaller:
+    async def caller(self, token: object, scope: str = NATIVE_SCOPE) -> TokenCaller:
+        """The caller of a user-scoped operation, whose access token must hold `scope`
+        (`openid` for the OAuth userInfo endpoint)."""
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
             raise NotAuthorized(INVALID)
         parts = token.split(".")
@@ -88,7 +90,7 @@ class AccessTokens:
         except (InvalidSignature, UnicodeError):
             raise NotAuthorized(INVALID) from None
         scopes = str(claims.get("scope", "")).split()
-        if claims.get("token_use") != "access" or NATIVE_SCOPE not in scopes:
+        if claims.get("token_use") != "access" or scope not in scopes:
             raise NotAuthorized(INVALID)
         expires = claims.get("exp")
         if not isinstance(expires, int) or expires <= self._clock.now():

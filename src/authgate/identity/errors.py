@@ -19,6 +19,7 @@ CognitoError
 ├── InvalidParameter         InvalidParameterException
 ├── ResourceNotFound         ResourceNotFoundException
 ├── GroupExists              GroupExistsException
+├── DuplicateProvider        DuplicateProviderException
 ├── LimitExceeded            LimitExceededException
 ├── SoftwareTokenMfaNotFound SoftwareTokenMFANotFoundException
 ├── EnableSoftwareTokenMfa   EnableSoftwareTokenMFAException
@@ -100,6 +101,10 @@ class ResourceNotFound(CognitoError):
 
 class GroupExists(CognitoError):
     type = "GroupExistsException"
+
+
+class DuplicateProvider(CognitoError):
+    type = "DuplicateProviderException"
 
 
 class LimitExceeded(CognitoError):

@@ -15,11 +15,15 @@ from authgate.identity.admin_users import AdminUsers
 from authgate.identity.challenge_session import ChallengeSessions
 from authgate.identity.directory import UserDirectory
 from authgate.identity.discovery import issuer, jwks_uri, openid_configuration
+from authgate.identity.federation import FederatedUsers
 from authgate.identity.groups import GroupService
+from authgate.identity.identity_providers import IdentityProviders
 from authgate.identity.issuing import SESSION_GRACE, TokenIssuer
 from authgate.identity.keyring import KeyRing
 from authgate.identity.messenger import Messenger
 from authgate.identity.mfa_setup import MfaSetup
+from authgate.identity.oauth_authorize import Authorizations
+from authgate.identity.oauth_tokens import OAuthTokens
 from authgate.identity.outbox import Courier
 from authgate.identity.passwords import PasswordHasher
 from authgate.identity.pools import PoolService
@@ -48,6 +52,10 @@ class UserPoolServices:
     profile: ProfileService
     mfa: MfaSetup
     directory: UserDirectory
+    providers: IdentityProviders
+    authorizations: Authorizations
+    oauth: OAuthTokens
+    federated: FederatedUsers
     base_url: Callable[[], str]
     clock: Clock
 
@@ -74,6 +82,7 @@ class UserPoolServices:
         sessions = ChallengeSessions(store, box, clock)
         seeds = TotpSeeds(box)
         issuer_ = TokenIssuer(store, keys, status, clock)
+        signout = SignOutService(pools, directory, store, access, status, clock)
         return cls(
             store=store,
             keys=keys,
@@ -85,10 +94,14 @@ class UserPoolServices:
             signin=SignInService(
                 pools, directory, store, issuer_, sessions, SrpFlow(store, box, clock), seeds, clock
             ),
-            signout=SignOutService(pools, directory, store, access, status, clock),
+            signout=signout,
             profile=ProfileService(pools, directory, store, access, status, clock),
             mfa=MfaSetup(pools, directory, store, access, sessions, seeds, clock),
             directory=directory,
+            providers=IdentityProviders(pools, store, box, clock),
+            authorizations=Authorizations(pools, store, issuer_, clock),
+            oauth=OAuthTokens(pools, store, issuer_, access, signout, clock),
+            federated=FederatedUsers(store, clock),
             base_url=base_url,
             clock=clock,
         )
