@@ -2,7 +2,7 @@
 
 Requests per second swing by tens of percent on a shared machine; the number of user-space
 instructions a request costs does not (two runs agree within about one percent). This runs
-nginx as a plain reverse proxy and authgate (no-auth, IAM and API-key routes) under
+nginx as a plain reverse proxy and authgate (no-auth, IAM, JWT and API-key routes) under
 `valgrind --tool=callgrind`, counts only while a fixed number of keep-alive requests is in
 flight, and prints instructions per request with the same ratios as bench/dataplane.py.
 Kernel work (the socket calls) is not counted, so the authgate / nginx ratio here is a
@@ -33,6 +33,8 @@ from dataplane import (
     authgate_files,
     find_nginx,
     free_port,
+    jwt_headers,
+    jwt_secret,
     nginx_config,
     signed_headers,
     wait_for_port,
@@ -152,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         raise SystemExit("valgrind is not installed (Debian package: valgrind)")
+    jwt_secret()  # in the environment authgate is started with
     env = {**os.environ, "PYTHONHASHSEED": "0"}  # the same dict layouts in every run
     procs = Processes()
     try:
@@ -223,6 +226,10 @@ def main(argv: list[str] | None = None) -> int:
                     ),
                 ),
                 (
+                    "authgate, JWT (cached verified token)",
+                    gateway.measure(port, "/bench/jwt/data.json", jwt_headers(), args.requests),
+                ),
+                (
                     "authgate, API key (memory)",
                     gateway.measure(
                         port,
@@ -246,7 +253,11 @@ def report(per_request: dict[str, float]) -> None:
     open_route = per_request["authgate, no auth"]
     nginx = per_request["nginx proxy"]
     print(f"nginx / authgate (user-space instructions) = {nginx / open_route:.2f}")
-    for name in ("authgate, IAM (SigV4)", "authgate, API key (memory)"):
+    for name in (
+        "authgate, IAM (SigV4)",
+        "authgate, JWT (cached verified token)",
+        "authgate, API key (memory)",
+    ):
         print(f"no-auth / {name.removeprefix('authgate, ')} = {open_route / per_request[name]:.2f}")
 
 
