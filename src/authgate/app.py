@@ -52,6 +52,7 @@ from authgate.iam.bootstrap import bootstrap
 from authgate.iam.model import NewAccessKey, ResolvedCredential
 from authgate.iam.service import IamService
 from authgate.iam.sts import StsService
+from authgate.identity.oauth2.plane import OAuthPlane
 from authgate.identity.outbox import OUTBOX_FILE, Courier, FileOutbox, SmtpCourier
 from authgate.identity.provider import UserPoolServices
 from authgate.identity.seeds import apply_seeds
@@ -294,6 +295,7 @@ class Application:
         self.dataplane: DataPlane
         self.management: ManagementPlane
         self.user_pools: UserPoolServices
+        self.oauth: OAuthPlane
 
     def public_url(self) -> str:
         """The base URL of this gateway as clients reach it (user-pool issuers start with it)."""
@@ -347,6 +349,14 @@ class Application:
             account_id=settings.account_id,
         )
         await self.user_pools.open()
+        self.oauth = OAuthPlane(
+            self.user_pools,
+            box,
+            upstream=self.pool,
+            fetch=PoolFetch(self.pool),
+            issuers=self.issuers,
+            clock=self.clock,
+        )
         await apply_seeds(self.user_pools.pools, settings.user_pools)
         self._factory = IntegrationFactory(self.functions, self.pool)
         config_apis = load_apis(settings)
@@ -465,6 +475,8 @@ class Application:
             document = await well_known(request, self.user_pools)
             if document is not None:
                 return document
+        if self.oauth.serves(path):
+            return await self.oauth(request)
         service = credential_service(request)
         if service is not None and service != EXECUTE_API:
             return await self.management(request, service)
