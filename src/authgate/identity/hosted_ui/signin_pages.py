@@ -176,7 +176,8 @@ class SignInPages:
             user = await self._services.signin.check_totp(page.authorization.pool, user, code)
         except CognitoError as refused:
             return show(refused.message, 400)
-        return await self._next(page, user, auth_time)
+        # the last step: a new password, if one was needed, came before it
+        return await self._completion.finish(page.authorization, user, auth_time, page.headers)
 
     # -- /newPassword ----------------------------------------------------------------------------
     async def new_password(self, page: Page) -> Response:
