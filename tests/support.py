@@ -38,10 +38,10 @@ class LoopThread:
 
 
 class RunningGateway:
-    def __init__(self, application: Application, loop: LoopThread) -> None:
+    def __init__(self, application: Application, loop: LoopThread, port: int = 0) -> None:
         self.app = application
         self._loop = loop
-        host, port = loop.run(application.start("127.0.0.1", 0))
+        host, port = loop.run(application.start("127.0.0.1", port))
         self.host, self.port = host, port
         self.url = f"http://{host}:{port}"
 

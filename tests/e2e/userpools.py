@@ -111,13 +111,16 @@ class PoolsGateway:
 
 
 def start_pools_gateway(
-    tmp_path: Path, loop_thread: LoopThread, settings: dict[str, Any] | None = None
+    tmp_path: Path,
+    loop_thread: LoopThread,
+    settings: dict[str, Any] | None = None,
+    port: int = 0,
 ) -> tuple[PoolsGateway, RunningGateway]:
     config = {"data_dir": "data", "access_log": "access.log", **(settings or {})}
     (tmp_path / "authgate.yaml").write_text(json.dumps(config))
     clock = ManualClock(time.time())  # SigV4 and SRP clients use the real time
     app = Application(load_settings(tmp_path / "authgate.yaml"), clock=clock)
-    running = RunningGateway(app, loop_thread)
+    running = RunningGateway(app, loop_thread, port)
     profile = configparser.ConfigParser()
     profile.read(tmp_path / "data" / "credentials")
     admin = boto3.client(
