@@ -135,11 +135,10 @@ class Federation:
             or not isinstance(pending.get("st"), str)
             or not secrets.compare_digest(pending["st"].encode(), state.encode())
         ):
-            return message_page(
+            return message_page(  # the cookie stays: a forged answer cannot end a sign-in
                 "Sign-in expired",
                 "This sign-in is not one this browser started, or it took too long. "
                 "Please start again from the app.",
-                headers=[clear],
             )
         try:
             authorization = await self._services.authorizations.check(pending["q"])
