@@ -1,8 +1,12 @@
-"""Debian's Chromium driven by Playwright, one browser for the whole test session.
+"""Debian's Chromium driven by Playwright: one browser for the module that uses it (the only
+one, so one per test session).
 
 Playwright's own browser downloads are never used: the browser is the system's `chromium`
 (installed by scripts/services.sh). Tests using it are skipped where it or Playwright is
 missing, and fail under CI instead.
+
+Not session-scoped on purpose: Playwright's synchronous API keeps an event loop running on the
+main thread while it is started, which the asyncio tests after it could not share.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ LAUNCH_ARGS = (
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
     executable = shutil.which("chromium")
     require("chromium", executable is not None, "run `bash scripts/services.sh`")

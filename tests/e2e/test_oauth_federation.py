@@ -152,6 +152,8 @@ def test_sign_in_through_an_external_oidc_provider(
     assert claims["iss"] == f"{pools.url}/{pool_id}"
     assert claims["email"] == "ivy@corp.example"
     assert claims["email_verified"] is True
+    assert claims["identities"][0]["providerName"] == "Corp"
+    assert claims["identities"][0]["userId"] == upstream_sub
     user = pools.admin.admin_get_user(UserPoolId=pool_id, Username=f"Corp_{upstream_sub}")
     assert user["UserStatus"] == "EXTERNAL_PROVIDER"
     attributes = {a["Name"]: a["Value"] for a in user["UserAttributes"]}

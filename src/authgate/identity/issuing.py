@@ -7,6 +7,7 @@ developer-only ones); both tokens carry `cognito:groups`.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Final
@@ -145,12 +146,18 @@ class TokenIssuer:
             for name, value in readable(user.attributes, client.settings.read_attributes).items()
             if name not in RESERVED_CLAIMS and not name.startswith("dev:")
         }
+        identities = _identities(user)
         if session.scopes is None:
             access = access_token(access_key, sign_in, now=now, lifetime=lifetimes.access_token)
             return Tokens(
                 access_token=access,
                 id_token=id_token(
-                    id_key, sign_in, now=now, lifetime=lifetimes.id_token, attributes=attributes
+                    id_key,
+                    sign_in,
+                    now=now,
+                    lifetime=lifetimes.id_token,
+                    attributes=attributes,
+                    identities=identities,
                 ),
                 expires_in=lifetimes.access_token,
             )
@@ -170,5 +177,20 @@ class TokenIssuer:
             attributes=attributes,
             nonce=nonce,
             access_token=access,
+            identities=identities,
         )
         return Tokens(access_token=access, id_token=identity, expires_in=lifetimes.access_token)
+
+
+def _identities(user: UserRecord) -> list[dict[str, object]] | None:
+    """A federated user's `identities` attribute (a JSON array) as the ID token's claim."""
+    raw = user.attributes.get("identities")
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        return None
+    return value

@@ -135,8 +135,10 @@ def id_token_claims(
     jti: str | None = None,
     nonce: str | None = None,
     access_token: str | None = None,
+    identities: Sequence[Mapping[str, object]] | None = None,
 ) -> dict[str, object]:
-    """The ID token payload. `attributes` are the ones the client may read, as stored.
+    """The ID token payload. `attributes` are the ones the client may read, as stored;
+    `identities` the providers a federated user came from (a JSON array, as Cognito sends it).
 
     `nonce` and `access_token` (for `at_hash`) only for tokens from the OAuth endpoints:
     pycognito checks `at_hash` against the access token when it is present.
@@ -154,6 +156,8 @@ def id_token_claims(
     if sign_in.event_id is not None:
         claims["event_id"] = sign_in.event_id
     claims["token_use"] = TokenUse.ID.value
+    if identities:
+        claims["identities"] = [dict(identity) for identity in identities]
     claims["auth_time"] = sign_in.auth_time
     if nonce is not None:
         claims["nonce"] = nonce
@@ -225,6 +229,7 @@ def id_token(
     jti: str | None = None,
     nonce: str | None = None,
     access_token: str | None = None,
+    identities: Sequence[Mapping[str, object]] | None = None,
 ) -> str:
     claims = id_token_claims(
         sign_in,
@@ -234,6 +239,7 @@ def id_token(
         jti=jti,
         nonce=nonce,
         access_token=access_token,
+        identities=identities,
     )
     return sign(key, claims)
 
