@@ -2,11 +2,11 @@
 
 Requests per second swing by tens of percent on a shared machine; the number of user-space
 instructions a request costs does not (two runs agree within about one percent). This runs
-nginx as a plain reverse proxy and authgate (no-auth, IAM, JWT and API-key routes) under
-`valgrind --tool=callgrind`, counts only while a fixed number of keep-alive requests is in
-flight, and prints instructions per request with the same ratios as bench/dataplane.py.
-Kernel work (the socket calls) is not counted, so the authgate / nginx ratio here is a
-floor of the wall-clock one; the route ratios compare like with like.
+nginx as a plain reverse proxy and authgate (no-auth, IAM, JWT, custom-authorizer and API-key
+routes) under `valgrind --tool=callgrind`, counts only while a fixed number of keep-alive
+requests is in flight, and prints instructions per request with the same ratios as
+bench/dataplane.py. Kernel work (the socket calls) is not counted, so the authgate / nginx
+ratio here is a floor of the wall-clock one; the route ratios compare like with like.
 
     .venv/bin/python bench/instructions.py [--requests 2000]
 """
@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dataplane import (
+    BENCH_TOKEN,
     BODY,
     Processes,
     api_key,
@@ -230,6 +231,15 @@ def main(argv: list[str] | None = None) -> int:
                     gateway.measure(port, "/bench/jwt/data.json", jwt_headers(), args.requests),
                 ),
                 (
+                    "authgate, custom authorizer (cached)",
+                    gateway.measure(
+                        port,
+                        "/bench/custom/data.json",
+                        {"Authorization": BENCH_TOKEN},
+                        args.requests,
+                    ),
+                ),
+                (
                     "authgate, API key (memory)",
                     gateway.measure(
                         port,
@@ -256,6 +266,7 @@ def report(per_request: dict[str, float]) -> None:
     for name in (
         "authgate, IAM (SigV4)",
         "authgate, JWT (cached verified token)",
+        "authgate, custom authorizer (cached)",
         "authgate, API key (memory)",
     ):
         print(f"no-auth / {name.removeprefix('authgate, ')} = {open_route / per_request[name]:.2f}")

@@ -380,6 +380,13 @@ def test_context_reaches_an_http_backend_through_request_parameters(world: World
     assert seen["query"] == f"who={tok}"
 
 
+def test_policy_conditions_see_the_request(world: World) -> None:
+    near = world.get("beh", "/counted/other", **{"X-Token": f"near-{token()}"})
+    assert near.status_code == 200, near.text
+    far = world.get("beh", "/counted/other", **{"X-Token": f"far-{token()}"})
+    assert_aws_error(far, 403, {"Message": IMPLICIT}, "AccessDeniedException")
+
+
 # -- every outcome -----------------------------------------------------------------------------
 
 

@@ -112,7 +112,7 @@ _ALLOW_ALL = parse_policy(
 class _Result:
     """An accepted answer: what the cache keeps, turned into a Principal per event shape."""
 
-    __slots__ = ("_answer", "_kind", "_policies", "_principals")
+    __slots__ = ("_answer", "_cached", "_kind", "_policies")
 
     def __init__(self, answer: PolicyAnswer | SimpleAnswer, kind: str) -> None:
         self._answer = answer
@@ -120,7 +120,7 @@ class _Result:
         self._policies: tuple[Policy, ...] = (
             (answer.policy,) if isinstance(answer, PolicyAnswer) else (_ALLOW_ALL,)
         )
-        self._principals: dict[Shape, Principal] = {}
+        self._cached: dict[Shape, Verdict] = {}
 
     def verdict(self, shape: Shape, latency_ms: int | None = None) -> Verdict:
         """The verdict for one request; `latency_ms` None for a cached answer (AWS reports 0 and
@@ -130,10 +130,10 @@ class _Result:
             return _NOT_AUTHORIZED
         if latency_ms is not None:
             return Authenticated(self._principal(shape, latency_ms))
-        principal = self._principals.get(shape)
-        if principal is None:
-            principal = self._principals[shape] = self._principal(shape, 0)
-        return Authenticated(principal)
+        verdict = self._cached.get(shape)
+        if verdict is None:
+            verdict = self._cached[shape] = Authenticated(self._principal(shape, 0))
+        return verdict
 
     def _principal(self, shape: Shape, latency_ms: int) -> Principal:
         answer = self._answer
@@ -193,6 +193,7 @@ class FunctionAuthorizer:
         self.spec = spec
         self.function = function
         self._protocol = protocol
+        self._rest = protocol is Protocol.REST
         self._payload = settings.payload_version
         self._simple = settings.simple_responses
         self._identity = IdentityReader(spec.identity_sources, protocol)
@@ -204,10 +205,10 @@ class FunctionAuthorizer:
         if isinstance(values, Denied):
             return values
         stage = exchange.stage
-        key = (stage.stage if stage is not None else "", *values)
+        key = (stage.stage if stage is not None else "", values)
         cached = self.cache.get(key)
         if cached is not None:
-            return cached.verdict(self._shape(exchange))
+            return cached.verdict("flat" if self._rest else self._shape(exchange))
         trial, result = await self._call(exchange, values)
         if result is not None:
             self.cache.put(key, result)
@@ -302,9 +303,9 @@ class TokenAuthorizer(FunctionAuthorizer):
         self._expression = re.compile(expression) if expression else None
 
     def identity(self, exchange: Exchange) -> tuple[str, ...] | Denied:
-        values = super().identity(exchange)
-        if isinstance(values, Denied):
-            return values
+        values = self._identity.read(exchange)
+        if values is None:
+            return _NO_IDENTITY
         # Java's `matches`: the whole token must match, whatever the anchors say.
         if self._expression is not None and self._expression.fullmatch(values[0]) is None:
             return _NO_MATCH

@@ -72,26 +72,34 @@ class IdentityReader:
     """The compiled reader for one authorizer's identity sources."""
 
     def __init__(self, sources: Sequence[IdentitySource], protocol: Protocol) -> None:
-        self._sources = tuple(sources)
+        self._sources = tuple(
+            (source.kind, source.name.lower() if source.kind == "header" else source.name)
+            for source in sources
+        )
         self._rest = protocol is Protocol.REST
         self._needs_query = any(source.kind == "querystring" for source in sources)
+        self._one_header = (
+            self._sources[0][1] if len(self._sources) == 1 and sources[0].kind == "header" else None
+        )
 
     def read(self, exchange: Exchange) -> tuple[str, ...] | None:
         """Every source's value in declaration order; None when one is absent or empty."""
+        if self._one_header is not None:  # TOKEN authorizers, on every request
+            token = exchange.request.header(self._one_header)
+            return (token,) if token else None
         query = self._query(exchange) if self._needs_query else None
         values: list[str] = []
-        for source in self._sources:
-            kind = source.kind
+        for kind, name in self._sources:
             value: str | None
             if kind == "header":
-                value = exchange.request.header(source.name.lower())
+                value = exchange.request.header(name)
             elif kind == "querystring":
-                value = query.get(source.name) if query is not None else None
+                value = query.get(name) if query is not None else None
             elif kind == "stageVariables":
                 stage = exchange.stage
-                value = stage.variables.get(source.name) if stage is not None else None
+                value = stage.variables.get(name) if stage is not None else None
             else:
-                value = CONTEXT_VARIABLES[source.name](exchange)
+                value = CONTEXT_VARIABLES[name](exchange)
             if not value:
                 return None
             values.append(value)

@@ -70,8 +70,11 @@ class MethodSteps:
         private = api.vpc_endpoint_ids if api.endpoint_type == "PRIVATE" else None
         authorization = method.authorization
         steps: list[Step] = []
-        decides = policy is not None or private is not None or authorization in _BRING_POLICIES
-        if decides:
+        screens = policy is not None or private is not None
+        decides = screens or authorization in _BRING_POLICIES
+        if screens or authorization is AuthorizationType.AWS_IAM:
+            # a custom authorizer's caller has nothing to be screened for; the authorize step
+            # gathers condition keys itself when a decision needs them
             steps.append(ScreenStep(policy, private_endpoints=private))
         if authorization is not AuthorizationType.NONE:
             spec = api.authorizer_of(method)

@@ -28,7 +28,8 @@ class _Kept(NamedTuple):
     caller: str
     status: int
     gateway_response: str | None
-    trail: list[TrailEntry]
+    trail: tuple[TrailEntry, ...]
+    """A tuple of tuples of strings: records the garbage collector can stop visiting."""
 
 
 class DecisionLog:
@@ -50,7 +51,7 @@ class DecisionLog:
             principal.subject if principal else "anonymous",
             status,
             exchange.error_type,
-            exchange.trail,
+            tuple(exchange.trail),
         )
         if len(records) > self._capacity:
             records.popitem(last=False)

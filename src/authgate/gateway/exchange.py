@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from authgate.definition.model import empty
 from authgate.definition.routes import MethodPlan, StagePlan
@@ -15,9 +15,11 @@ if TYPE_CHECKING:
     from authgate.authorizers.base import Principal
 
 
-@dataclass(frozen=True, slots=True)
-class TrailEntry:
-    """One decision on the way through the pipeline, kept for `explain`."""
+class TrailEntry(NamedTuple):
+    """One decision on the way through the pipeline, kept for `explain`.
+
+    A tuple of strings, not a dataclass: made several times a request, and the decision log
+    keeps thousands, which the garbage collector then never has to visit."""
 
     step: str
     outcome: str

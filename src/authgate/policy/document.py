@@ -89,13 +89,18 @@ class StatementRef:
     index: int
     sid: str | None
     effect: Effect
+    text: str = field(init=False, repr=False, compare=False)
+    """`str(ref)`, made once: decisions name their statement on every request."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", f"{self.effect} by {self.policy} {self.label}")
 
     @property
     def label(self) -> str:
         return self.sid if self.sid is not None else f"Statement[{self.index}]"
 
     def __str__(self) -> str:
-        return f"{self.effect} by {self.policy} {self.label}"
+        return self.text
 
 
 class _ResourceMatcher:

@@ -26,8 +26,9 @@ def allow_all(principal, event, context=None):
 
 
 def counted(event, context):
-    """Decides by token: `deny-*` is denied everywhere, `pets-*` may only GET /pets, `error-*`
-    and `unauthorized-*` raise; anything else may call everything."""
+    """Decides by token: `deny-*` is denied everywhere, `pets-*` may only call the method it was
+    first asked about, `near-*` / `far-*` may call anything from 127.0.0.0/8 / 10.0.0.0/8,
+    `error-*` and `unauthorized-*` raise; anything else may call everything."""
     token = event["authorizationToken"]
     calls[token] += 1
     calls["*"] += 1
@@ -38,6 +39,14 @@ def counted(event, context):
     api = event["methodArn"].split("/")[0]
     if token.startswith("deny-"):
         statement = {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": api + "/*"}
+    elif token.startswith(("near-", "far-")):
+        network = "127.0.0.0/8" if token.startswith("near-") else "10.0.0.0/8"
+        statement = {
+            "Action": "execute-api:Invoke",
+            "Effect": "Allow",
+            "Resource": api + "/*",
+            "Condition": {"IpAddress": {"aws:SourceIp": network}},
+        }
     elif token.startswith("pets-"):
         statement = {
             "Action": "execute-api:Invoke",

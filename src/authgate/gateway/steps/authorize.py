@@ -7,7 +7,7 @@ from typing import ClassVar
 from authgate.authorizers.base import Principal
 from authgate.gateway.exchange import Exchange
 from authgate.gateway.responses import Rejection, ResponseType
-from authgate.gateway.steps.screen import INVOKE, denial_message
+from authgate.gateway.steps.screen import INVOKE, denial_message, request_keys
 from authgate.policy import (
     ANONYMOUS,
     AuthorizationType,
@@ -19,6 +19,7 @@ from authgate.policy import (
     evaluate,
     evaluate_policies,
 )
+from authgate.policy.context import EMPTY_KEYS
 
 _CACHED_DECISIONS = 1024
 """Per caller; past it the cache starts again (callers rarely touch that many methods)."""
@@ -52,7 +53,8 @@ class AuthorizeStep:
         principal = exchange.principal
         cache = principal.decisions if principal is not None and self._cacheable else None
         if cache is not None:
-            key = (self, exchange.method_arn)
+            # the method ARN of this stage's method, without building it
+            key = (self, exchange.request.method, exchange.path)
             decision = cache.get(key)
             if decision is None:
                 decision = self.decide(exchange, principal)
@@ -72,8 +74,11 @@ class AuthorizeStep:
 
     def decide(self, exchange: Exchange, principal: Principal | None) -> Decision:
         """The resource policy and the caller's policies on this request's method ARN and
-        condition keys (set by screen). Shared with `authgate policy simulate`."""
+        condition keys (set by screen, or gathered here when no screen step ran). Shared with
+        `authgate policy simulate`."""
         keys = exchange.context_keys
+        if keys is EMPTY_KEYS:
+            keys = exchange.context_keys = request_keys(exchange)
         if principal is not None:
             keys = keys | principal.context_keys
         arn = exchange.method_arn

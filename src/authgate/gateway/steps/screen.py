@@ -98,11 +98,14 @@ class ScreenStep:
 
     def check(self, exchange: Exchange) -> tuple[Rejection, Decision | None] | None:
         """None to go on; else the rejection and, when the resource policy refused, its
-        decision. Sets the exchange's condition keys. Shared with `authgate policy simulate`."""
+        decision. Sets the exchange's condition keys when there is anything to screen.
+        Shared with `authgate policy simulate`."""
         if self._private is not None:
             endpoint = exchange.endpoint
             if endpoint is None or (self._private and endpoint[1] not in self._private):
                 return _FORBIDDEN, None
+        elif self._policy is None:
+            return None  # nothing to screen: the authorize step gathers keys if it needs them
         keys = request_keys(exchange)
         exchange.context_keys = keys
         if self._policy is None:
