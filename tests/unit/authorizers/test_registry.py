@@ -10,6 +10,7 @@ import pytest
 from authgate.app import NoCredentials, method_steps
 from authgate.authorizers.base import Authorizer
 from authgate.authorizers.fetch import no_fetch
+from authgate.authorizers.identity_sources import check_sources
 from authgate.authorizers.issuer_keys import Issuers
 from authgate.authorizers.registry import (
     AuthorizerBuilder,
@@ -20,7 +21,7 @@ from authgate.authorizers.registry import (
 from authgate.authorizers.sigv4 import CredentialCache, SigV4Authenticator
 from authgate.clock import ManualClock
 from authgate.definition.compile import compile_stage
-from authgate.definition.model import AuthorizerType, Stage
+from authgate.definition.model import AuthorizerType, IdentitySource, Stage
 from authgate.definition.openapi import parse_definition
 from authgate.definition.routes import StageRoutes
 from authgate.errors import ConfigError
@@ -97,4 +98,39 @@ def test_a_declared_type_without_a_builder_fails_the_deployment_once_with_its_lo
     assert [str(p) for p in caught.value.problems] == [
         "api.yaml:#/components/securitySchemes/pool: "
         "COGNITO_USER_POOLS authorizers ('pool') are not supported yet"
+    ]
+
+
+def lambda_scheme(**authorizer: Any) -> dict[str, Any]:
+    uri = (
+        "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+        "arn:aws:lambda:us-east-1:123456789012:function:Missing/invocations"
+    )
+    return {
+        "type": "apiKey",
+        "name": "Authorization",
+        "in": "header",
+        "x-amazon-apigateway-authorizer": {"authorizerUri": uri, **authorizer},
+    }
+
+
+def test_a_lambda_authorizer_naming_no_function_fails_at_its_uri() -> None:
+    with pytest.raises(ConfigError) as caught:
+        compile_doc({"tok": lambda_scheme(type="token")}, "tok")
+    (problem,) = caught.value.problems
+    assert problem.location == (
+        "api.yaml:#/components/securitySchemes/tok/x-amazon-apigateway-authorizer/authorizerUri"
+    )
+    assert "names no function in the function map" in problem.message
+
+
+def test_context_identity_sources_authgate_cannot_read_are_refused_at_load() -> None:
+    sources = [
+        IdentitySource("context", "identity.sourceIp", "context.identity.sourceIp"),
+        IdentitySource("context", "authorizer.claims", "context.authorizer.claims"),
+    ]
+    with pytest.raises(ConfigError) as caught:
+        check_sources(sources, "api.yaml:#/components/securitySchemes/req")
+    assert [p.message for p in caught.value.problems] == [
+        "identity source 'context.authorizer.claims' is not supported yet"
     ]
