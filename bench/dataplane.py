@@ -63,11 +63,14 @@ def handler(event, context):
 JWT_SECRET_ENV = "AUTHGATE_BENCH_JWT_SECRET"  # noqa: S105 - a variable's name
 NO_AUTH = "authgate, no auth"
 JWT_ISSUER = "https://bench.example"
+POOL_ID = "us-east-1_BenchPool1"
+POOL_CLIENT = "bench0app0client000000000"
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 10.0
 TARGET_IAM_RATIO = 0.8
 TARGET_CUSTOM_RATIO = 0.85
 TARGET_JWT_RATIO = 0.8
+TARGET_POOL_RATIO = 0.8
 TARGET_KEY_MEMORY = 0.9
 TARGET_KEY_REDIS = 0.7
 
@@ -172,8 +175,8 @@ http {{
 
 
 def authgate_files(work: Path, backend_port: int, counters: str) -> Path:
-    """Settings and an OpenAPI definition: unauthenticated, IAM, custom-authorizer, JWT and
-    API-key HTTP_PROXY routes."""
+    """Settings and an OpenAPI definition: unauthenticated, IAM, custom-authorizer, JWT,
+    user-pool and API-key HTTP_PROXY routes."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "bench_auth.py").write_text(AUTHORIZER)
     jwt_secret()
@@ -201,7 +204,26 @@ components:
       type: http
       scheme: bearer
       x-authgate-jwt: {{issuer: "{JWT_ISSUER}", secret: {{env: {JWT_SECRET_ENV}}}}}
+    pool_auth:
+      type: apiKey
+      name: Authorization
+      in: header
+      x-amazon-apigateway-authtype: cognito_user_pools
+      x-amazon-apigateway-authorizer:
+        type: cognito_user_pools
+        providerARNs: ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/{POOL_ID}"]
 paths:
+  /pool/{{proxy+}}:
+    get:
+      security: [{{pool_auth: []}}]
+      parameters:
+        - {{name: proxy, in: path, required: true, schema: {{type: string}}}}
+      x-amazon-apigateway-integration:
+        type: http_proxy
+        httpMethod: GET
+        uri: "http://127.0.0.1:{backend_port}/{{proxy}}"
+        requestParameters:
+          integration.request.path.proxy: method.request.path.proxy
   /jwt/{{proxy+}}:
     get:
       security: [{{jwt_auth: []}}]
@@ -270,6 +292,14 @@ counters: {counters}
 account_throttle: {{rate: 1000000, burst: 1000000}}
 functions:
   BenchAuth: {{handler: "bench_auth.py:handler"}}
+user_pools:
+  - id: {POOL_ID}
+    name: bench
+    clients:
+      - id: {POOL_CLIENT}
+        name: bench
+        settings:
+          ExplicitAuthFlows: [ALLOW_USER_PASSWORD_AUTH, ALLOW_REFRESH_TOKEN_AUTH]
 apis:
   - id: bench01
     definition: openapi.yaml
@@ -425,6 +455,33 @@ def api_key(work: Path, port: int) -> dict[str, str]:
     return {"x-api-key": key["value"]}
 
 
+def pool_headers(work: Path, port: int) -> dict[str, str]:
+    """An ID token of the bench pool: a user made by the administrator, signed in once with
+    USER_PASSWORD_AUTH (one token, as one caller sends: verified once, then found in the
+    cache, and its session checked against revocations on every request)."""
+    import boto3
+
+    credentials = admin_credentials(work)
+    client = boto3.client(
+        "cognito-idp",
+        region_name="us-east-1",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        aws_access_key_id=credentials.access_key,
+        aws_secret_access_key=credentials.secret_key,
+    )
+    password = f"Bench-{secrets.token_hex(8)}-Aa1!"
+    client.admin_create_user(UserPoolId=POOL_ID, Username="bench", MessageAction="SUPPRESS")
+    client.admin_set_user_password(
+        UserPoolId=POOL_ID, Username="bench", Password=password, Permanent=True
+    )
+    answer = client.initiate_auth(
+        ClientId=POOL_CLIENT,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "bench", "PASSWORD": password},
+    )
+    return {"Authorization": answer["AuthenticationResult"]["IdToken"]}
+
+
 def start_redis(procs: Processes, work: Path, cpu: int | None) -> str | None:
     server = shutil.which("redis-server")
     if server is None:
@@ -533,6 +590,11 @@ def main(argv: list[str] | None = None) -> int:
                 ),
                 ("authgate, JWT (cached verified token)", f"{base}/jwt/data.json", jwt_headers()),
                 (
+                    "authgate, user pool (cached ID token)",
+                    f"{base}/pool/data.json",
+                    pool_headers(work / "memory", port),
+                ),
+                (
                     "authgate, API key (memory)",
                     f"{base}/keyed/data.json",
                     api_key(work / "memory", port),
@@ -582,6 +644,11 @@ ROUTE_TARGETS = (
         "JWT route (cached verified token)",
         "authgate, JWT (cached verified token)",
         TARGET_JWT_RATIO,
+    ),
+    (
+        "user-pool route (cached ID token)",
+        "authgate, user pool (cached ID token)",
+        TARGET_POOL_RATIO,
     ),
     ("API key (memory) route", "authgate, API key (memory)", TARGET_KEY_MEMORY),
     ("API key (Redis) route", "authgate, API key (Redis)", TARGET_KEY_REDIS),

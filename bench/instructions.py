@@ -2,9 +2,9 @@
 
 Requests per second swing by tens of percent on a shared machine; the number of user-space
 instructions a request costs does not (two runs agree within about one percent). This runs
-nginx as a plain reverse proxy and authgate (no-auth, IAM, JWT, custom-authorizer and API-key
-routes) under `valgrind --tool=callgrind`, counts only while a fixed number of keep-alive
-requests is in flight, and prints instructions per request with the same ratios as
+nginx as a plain reverse proxy and authgate (no-auth, IAM, JWT, custom-authorizer, user-pool
+and API-key routes) under `valgrind --tool=callgrind`, counts only while a fixed number of
+keep-alive requests is in flight, and prints instructions per request with the same ratios as
 bench/dataplane.py. Kernel work (the socket calls) is not counted, so the authgate / nginx
 ratio here is a floor of the wall-clock one; the route ratios compare like with like.
 
@@ -37,6 +37,7 @@ from dataplane import (
     jwt_headers,
     jwt_secret,
     nginx_config,
+    pool_headers,
     signed_headers,
     wait_for_port,
 )
@@ -240,6 +241,15 @@ def main(argv: list[str] | None = None) -> int:
                     ),
                 ),
                 (
+                    "authgate, user pool (cached ID token)",
+                    gateway.measure(
+                        port,
+                        "/bench/pool/data.json",
+                        pool_headers(work / "authgate", port),
+                        args.requests,
+                    ),
+                ),
+                (
                     "authgate, API key (memory)",
                     gateway.measure(
                         port,
@@ -267,6 +277,7 @@ def report(per_request: dict[str, float]) -> None:
         "authgate, IAM (SigV4)",
         "authgate, JWT (cached verified token)",
         "authgate, custom authorizer (cached)",
+        "authgate, user pool (cached ID token)",
         "authgate, API key (memory)",
     ):
         print(f"no-auth / {name.removeprefix('authgate, ')} = {open_route / per_request[name]:.2f}")
