@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from authgate.admin.apigateway import UsageServices
 from authgate.admin.cognito_idp import is_cognito
 from authgate.admin.plane import ManagementPlane
-from authgate.authorizers.cognito import UserPools
 from authgate.authorizers.fetch import PoolFetch, no_fetch
 from authgate.authorizers.iam import EXECUTE_API
 from authgate.authorizers.issuer_keys import Issuers
-from authgate.authorizers.registry import AuthorizerRegistry, AuthorizerServices
+from authgate.authorizers.registry import AuthorizerRegistry
+from authgate.authorizers.services import AuthorizerServices, UserPools
 from authgate.authorizers.sigv4 import CredentialCache, SigV4Authenticator, credential_service
 from authgate.clock import Clock, SystemClock
 from authgate.definition.compile import StepFactory, compile_stage, no_steps

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar
 
 from authgate.authorizers.base import Authenticated, Denied, Principal, Verdict
 from authgate.authorizers.bearer import (
@@ -40,35 +40,12 @@ from authgate.gateway.responses import Rejection, ResponseType
 from authgate.identity.keys import ALGORITHM
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    from authgate.authorizers.registry import AuthorizerServices
+    from authgate.authorizers.services import AuthorizerServices, UserPools
     from authgate.definition.model import AuthorizerSpec, RestApi
     from authgate.gateway.exchange import Exchange
 
 KIND = "COGNITO_USER_POOLS"
 ID_TOKEN = Requirement(token_use="id")  # noqa: S106 - a token kind
-
-
-class UserPools(Protocol):
-    """The gateway's user pools as their authorizer asks them (`identity.sessions.TokenStatus`)."""
-
-    @property
-    def generation(self) -> int:
-        """Moves on every revocation, in this process or another of the fleet."""
-        ...
-
-    async def is_active(
-        self, pool_id: str, sub: str, origin_jti: str | None, issued_at: float
-    ) -> bool: ...
-
-    def issuer(self, pool_id: str) -> str:
-        """`<public base URL>/<poolId>`, the `iss` of the pool's tokens."""
-        ...
-
-    def verification_keys(self, pool_id: str) -> Mapping[str, rsa.RSAPublicKey]:
-        """kid → key, every key the pool publishes (follows rotation; empty for no pool)."""
-        ...
 
 
 class PoolKeys:

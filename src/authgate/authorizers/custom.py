@@ -61,7 +61,7 @@ from authgate.integrations.python import event_source
 from authgate.policy import ANONYMOUS, Policy, PolicyKind, parse_policy
 
 if TYPE_CHECKING:
-    from authgate.authorizers.registry import AuthorizerServices
+    from authgate.authorizers.services import AuthorizerServices
     from authgate.gateway.exchange import Exchange
 
 __all__ = [

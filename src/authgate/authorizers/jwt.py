@@ -41,7 +41,7 @@ from authgate.errors import ConfigError, Problem
 from authgate.gateway.responses import Rejection, ResponseType
 
 if TYPE_CHECKING:
-    from authgate.authorizers.registry import AuthorizerServices
+    from authgate.authorizers.services import AuthorizerServices
     from authgate.definition.model import AuthorizerSpec, RestApi
     from authgate.gateway.exchange import Exchange
 

@@ -12,7 +12,8 @@ Adding a type (say COGNITO_USER_POOLS):
 
 1. write the authorizer in its own module (`authorizers/cognito.py`): a class with
    `kind: ClassVar[str]` and `async def authenticate(self, exchange) -> Verdict`;
-2. add the collaborators it needs (a user-pool key source, ...) to `AuthorizerServices`;
+2. add the collaborators it needs (a user-pool key source, ...) to `AuthorizerServices`
+   (`authorizers/services.py`);
 3. add one entry to `builders()`: `AuthorizerType.COGNITO_USER_POOLS: build_cognito`, where the
    builder takes `(spec, api, services)`, reads `spec.settings` (already validated by
    `definition.authorizer_specs`), raises `ConfigError` at `spec.location` for anything it
@@ -22,43 +23,22 @@ Adding a type (say COGNITO_USER_POOLS):
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 
 from authgate.authorizers.base import Authorizer
-from authgate.authorizers.cognito import UserPools, build_cognito_authorizer
+from authgate.authorizers.cognito import build_cognito_authorizer
 from authgate.authorizers.custom import build_function_authorizer
 from authgate.authorizers.iam import IamAuthorizer
-from authgate.authorizers.issuer_keys import Issuers
 from authgate.authorizers.jwt import build_jwt_authorizer
-from authgate.authorizers.sigv4 import SigV4Authenticator
-from authgate.clock import Clock
+from authgate.authorizers.services import AuthorizerServices
 from authgate.definition.model import AuthorizerSpec, AuthorizerType, RestApi
 from authgate.errors import ConfigError, Problem
-from authgate.integrations.functions import FunctionMap
 
 __all__ = [
     "AuthorizerBuilder",
     "AuthorizerRegistry",
-    "AuthorizerServices",
     "builders",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class AuthorizerServices:
-    """The collaborators authorizers may need; each builder takes only what it uses."""
-
-    sigv4: SigV4Authenticator
-    functions: FunctionMap
-    clock: Clock
-    issuers: Issuers
-    """JWT issuers' keys, found by OpenID discovery; one per issuer for the process."""
-    user_pools: UserPools | None = None
-    """The gateway's own user pools (COGNITO_USER_POOLS authorizers); None where there are none."""
-    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
-    """Where shared JWT secrets are read from (the `x-authgate-jwt` extension)."""
 
 
 AuthorizerBuilder = Callable[[AuthorizerSpec, RestApi, AuthorizerServices], Authorizer]

@@ -15,9 +15,9 @@ from authgate.authorizers.issuer_keys import Issuers
 from authgate.authorizers.registry import (
     AuthorizerBuilder,
     AuthorizerRegistry,
-    AuthorizerServices,
     builders,
 )
+from authgate.authorizers.services import AuthorizerServices
 from authgate.authorizers.sigv4 import CredentialCache, SigV4Authenticator
 from authgate.clock import ManualClock
 from authgate.definition.compile import compile_stage
