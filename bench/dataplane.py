@@ -174,6 +174,22 @@ http {{
     return path
 
 
+def proxied(prefix: str, verb: str, scheme: str | None, backend_port: int) -> str:
+    """One `{prefix}/{proxy+}` path of the bench definition: an HTTP_PROXY to the backend,
+    behind the security scheme `scheme` (None: open)."""
+    security = f"\n      security: [{{{scheme}: []}}]" if scheme else ""
+    return f"""  {prefix}/{{proxy+}}:
+    {verb}{security}
+      parameters:
+        - {{name: proxy, in: path, required: true, schema: {{type: string}}}}
+      x-amazon-apigateway-integration:
+        type: http_proxy
+        httpMethod: GET
+        uri: "http://127.0.0.1:{backend_port}/{{proxy}}"
+        requestParameters:
+          integration.request.path.proxy: method.request.path.proxy"""
+
+
 def authgate_files(work: Path, backend_port: int, counters: str) -> Path:
     """Settings and an OpenAPI definition: unauthenticated, IAM, custom-authorizer, JWT,
     user-pool and API-key HTTP_PROXY routes."""
@@ -213,71 +229,12 @@ components:
         type: cognito_user_pools
         providerARNs: ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/{POOL_ID}"]
 paths:
-  /pool/{{proxy+}}:
-    get:
-      security: [{{pool_auth: []}}]
-      parameters:
-        - {{name: proxy, in: path, required: true, schema: {{type: string}}}}
-      x-amazon-apigateway-integration:
-        type: http_proxy
-        httpMethod: GET
-        uri: "http://127.0.0.1:{backend_port}/{{proxy}}"
-        requestParameters:
-          integration.request.path.proxy: method.request.path.proxy
-  /jwt/{{proxy+}}:
-    get:
-      security: [{{jwt_auth: []}}]
-      parameters:
-        - {{name: proxy, in: path, required: true, schema: {{type: string}}}}
-      x-amazon-apigateway-integration:
-        type: http_proxy
-        httpMethod: GET
-        uri: "http://127.0.0.1:{backend_port}/{{proxy}}"
-        requestParameters:
-          integration.request.path.proxy: method.request.path.proxy
-  /custom/{{proxy+}}:
-    get:
-      security: [{{token_auth: []}}]
-      parameters:
-        - {{name: proxy, in: path, required: true, schema: {{type: string}}}}
-      x-amazon-apigateway-integration:
-        type: http_proxy
-        httpMethod: GET
-        uri: "http://127.0.0.1:{backend_port}/{{proxy}}"
-        requestParameters:
-          integration.request.path.proxy: method.request.path.proxy
-  /keyed/{{proxy+}}:
-    get:
-      security: [{{api_key: []}}]
-      parameters:
-        - {{name: proxy, in: path, required: true, schema: {{type: string}}}}
-      x-amazon-apigateway-integration:
-        type: http_proxy
-        httpMethod: GET
-        uri: "http://127.0.0.1:{backend_port}/{{proxy}}"
-        requestParameters:
-          integration.request.path.proxy: method.request.path.proxy
-  /iam/{{proxy+}}:
-    get:
-      security: [{{sigv4: []}}]
-      parameters:
-        - {{name: proxy, in: path, required: true, schema: {{type: string}}}}
-      x-amazon-apigateway-integration:
-        type: http_proxy
-        httpMethod: GET
-        uri: "http://127.0.0.1:{backend_port}/{{proxy}}"
-        requestParameters:
-          integration.request.path.proxy: method.request.path.proxy
-  /{{proxy+}}:
-    x-amazon-apigateway-any-method:
-      parameters:
-        - {{name: proxy, in: path, required: true, schema: {{type: string}}}}
-      x-amazon-apigateway-integration:
-        type: http_proxy
-        httpMethod: GET
-        uri: "http://127.0.0.1:{backend_port}/{{proxy}}"
-        requestParameters:
-          integration.request.path.proxy: method.request.path.proxy
+{proxied("/pool", "get:", "pool_auth", backend_port)}
+{proxied("/jwt", "get:", "jwt_auth", backend_port)}
+{proxied("/custom", "get:", "token_auth", backend_port)}
+{proxied("/keyed", "get:", "api_key", backend_port)}
+{proxied("/iam", "get:", "sigv4", backend_port)}
+{proxied("", "x-amazon-apigateway-any-method:", None, backend_port)}
 """
     )
     config = work / "authgate.yaml"
