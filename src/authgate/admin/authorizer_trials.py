@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -23,6 +22,7 @@ from authgate.admin.apigateway_ops import Reply, Route, UsageServices
 from authgate.authorizers.base import Authenticated, Denied
 from authgate.authorizers.custom import FunctionAuthorizer, Trial
 from authgate.definition.routes import ANY, MethodPlan, ResourceNode, StagePlan, StageRoutes
+from authgate.gateway.dataplane import new_ids
 from authgate.gateway.exchange import Exchange
 from authgate.gateway.steps.authenticate import AuthenticateStep
 from authgate.gateway.steps.screen import INVOKE, request_keys
@@ -129,12 +129,12 @@ def _exchange(
         server=("", 0),
     )
     match = chosen.routes.match(verb, path)
-    request_id = str(uuid.uuid4())
+    request_id, extended, trace = new_ids()
     exchange = Exchange(
         request=request,
         request_id=request_id,
-        extended_request_id=request_id,
-        trace_id=request_id,
+        extended_request_id=extended,
+        trace_id=trace,
         received_at=time.time(),
         started=time.monotonic(),
         source_ip=SOURCE_IP,
