@@ -21,6 +21,7 @@ from authgate.errors import (
     IntegrationUnreachable,
 )
 from authgate.gateway.exchange import Exchange
+from authgate.http1 import wire
 from authgate.http1.client import UpstreamPool
 from authgate.http1.message import Body, BytesBody, EmptyBody, Headers, Request, Response
 from authgate.integrations.base import Integration
@@ -110,6 +111,12 @@ def exchange(
         path_parameters=MappingProxyType(dict(path_parameters or {})),
         authorizer_context=authorizer,
     )
+
+
+def passed_on(response: Response) -> Headers:
+    """Every header the client will get: the listed ones and the pre-encoded lines."""
+    lines = response.head.decode("latin-1").splitlines()
+    return [*response.headers, *((n, v.strip()) for n, _, v in (x.partition(":") for x in lines))]
 
 
 async def read_body(response: Response) -> bytes:
@@ -205,11 +212,8 @@ async def test_proxy_returns_backend_response_minus_hop_by_hop(
     integration = build_http_integration(*spec("/status/{code}", backend.port), pool)
     response = await integration.invoke(exchange(integration, path_parameters={"code": "418"}))
     assert response.status == 418
-    names = {name.lower() for name, _ in response.headers} | {
-        line.split(b":", 1)[0].decode().lower() for line in response.head.splitlines()
-    }
-    assert {"content-type", "x-backend"} <= names
-    assert "content-length" not in names  # the server frames the body it sends
+    names = {name.lower() for name, _ in passed_on(response)}
+    assert {"content-type", "content-length", "x-backend"} <= names
     assert not names & {"connection", "keep-alive", "x-secret-hop"}
     assert orjson.loads(await read_body(response)) == {"target": "/status/418", "size": 0}
     ex = exchange(integration)
@@ -217,6 +221,21 @@ async def test_proxy_returns_backend_response_minus_hop_by_hop(
     assert response.status == 200  # missing path value: empty, `/status/` is not a code
     assert backend.connections == 1
     assert ex.request.header("x-forwarded-for") is None  # the client's request is untouched
+
+
+async def test_proxy_answers_head_with_the_backends_length(
+    pool: UpstreamPool, backend: Backend
+) -> None:
+    integration = build_http_integration(*spec("/", backend.port), pool)
+    response = await integration.invoke(exchange(integration, method="HEAD"))
+    assert response.status == 200
+    assert await read_body(response) == b""
+    length = {k.lower(): v for k, v in response.headers}["content-length"]
+    assert int(length) > 0  # the length of what a GET would have sent
+    data, *_ = wire.encode_response(
+        response, head_only=True, http10=False, keep_alive=True, server_line=b""
+    )
+    assert f"content-length: {length}\r\n".encode() in data.lower()
 
 
 async def test_proxy_without_a_first_x_forwarded_for(pool: UpstreamPool, backend: Backend) -> None:
@@ -474,8 +493,8 @@ async def test_streamed_bodies_pass_through_both_ways(pool: UpstreamPool, backen
     ex = exchange(integration, path_parameters={"proxy": "big"})
     response = await integration.invoke(ex)
     assert not isinstance(response.body, bytes)
-    assert ("X-Big", "1") in response.headers
-    assert all(name.lower() != "transfer-encoding" for name, _ in response.headers)
+    assert ("X-Big", "1") in passed_on(response)
+    assert all(name.lower() != "transfer-encoding" for name, _ in passed_on(response))
     assert await read_body(response) == b"b" * 65536 * 64
 
 

@@ -29,7 +29,6 @@ from authgate.integrations.http_mapping import (
     pointer_token,
     proxy_request_headers,
     response_head,
-    response_headers,
 )
 from authgate.integrations.http_response import (
     ResponseSelector,
@@ -100,11 +99,10 @@ class HttpProxyIntegration(_HttpBase):
         add_forwarding(headers, request, exchange.source_ip)
         target = self._target(exchange, request.query, query)
         upstream = await self._send(exchange, target, headers, request.body)
-        if upstream.complete:
-            return Response(
-                upstream.status, [], upstream.body_bytes(), response_head(upstream.raw_headers)
-            )
-        return Response(upstream.status, response_headers(upstream.headers), upstream)
+        length, head = response_head(upstream.raw_headers)
+        body: ResponseBody = upstream.body_bytes() if upstream.complete else upstream
+        framing = [("Content-Length", length)] if length is not None else []
+        return Response(upstream.status, framing, body, head)
 
 
 class HttpIntegration(_HttpBase):

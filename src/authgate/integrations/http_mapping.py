@@ -311,36 +311,25 @@ def merge_query(
 _RAW_NOT_PASSED = frozenset(name.encode() for name in HOP_BY_HOP | {"content-length"})
 
 
-def response_head(raw: RawHeaders) -> bytes:
-    """A backend's header lines as a proxy passes them back when the whole body is in hand,
-    encoded once (the parser has already refused CR, LF and bad names): hop-by-hop fields
-    dropped, and content-length too, since the server frames the body it sends."""
+def response_head(raw: RawHeaders) -> tuple[str | None, bytes]:
+    """A backend's response as a proxy passes it back: (its content-length, the rest of its
+    header lines encoded once). Hop-by-hop fields are dropped; the parser has already refused
+    CR, LF and bad names. The length travels apart because the server frames what it sends
+    with it (and a HEAD answer keeps the backend's)."""
     lines = [b"%b: %b\r\n" % field for field in raw if field[0].lower() not in _RAW_NOT_PASSED]
-    connection = [value for name, value in raw if len(name) == 10 and name.lower() == b"connection"]
+    length = None
+    connection: list[bytes] = []
+    for name, value in raw:
+        if len(name) == 14 and name.lower() == b"content-length":
+            length = value.decode("latin-1")
+        elif len(name) == 10 and name.lower() == b"connection":
+            connection.append(value)
     if connection:
         named = connection_tokens(b",".join(connection).decode("latin-1")) - _CONNECTION_OPTIONS
         if named:
-            return b"".join(line for line in lines if _field_name(line) not in named)
-    return b"".join(lines)
+            return length, b"".join(line for line in lines if _field_name(line) not in named)
+    return length, b"".join(lines)
 
 
 def _field_name(line: bytes) -> str:
     return line.partition(b":")[0].decode("latin-1").lower()
-
-
-def response_headers(headers: Headers) -> Headers:
-    """A backend's response headers as a proxy passes them back: hop-by-hop removed."""
-    out: Headers = []
-    connection: list[str] = []
-    for name, value in headers:
-        low = name.lower()
-        if low in HOP_BY_HOP:
-            if low == "connection":
-                connection.append(value)
-            continue
-        out.append((name, value))
-    if connection:
-        named = connection_tokens(",".join(connection)) - _CONNECTION_OPTIONS
-        if named:
-            out = [(name, value) for name, value in out if name.lower() not in named]
-    return out
