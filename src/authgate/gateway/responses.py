@@ -129,14 +129,18 @@ class Rejection:
     """Extra headers the answer carries (a JWT authorizer's `www-authenticate` challenge)."""
 
 
+_REQUEST_ID, _APIGW_ID, _TRACE_ID = "x-amzn-RequestId", "x-amz-apigw-id", "X-Amzn-Trace-Id"
+_HTTP_API_REQUEST_ID = "apigw-requestid"
+
+
 def standard_headers(exchange: Exchange, protocol: Protocol) -> Headers:
     """The identification headers AWS adds to every response."""
     if protocol is Protocol.HTTP:
-        return [("apigw-requestid", exchange.request_id)]
+        return [(_HTTP_API_REQUEST_ID, exchange.request_id)]
     return [
-        ("x-amzn-RequestId", exchange.request_id),
-        ("x-amz-apigw-id", exchange.extended_request_id),
-        ("X-Amzn-Trace-Id", exchange.trace_id),
+        (_REQUEST_ID, exchange.request_id),
+        (_APIGW_ID, exchange.extended_request_id),
+        (_TRACE_ID, exchange.trace_id),
     ]
 
 
@@ -144,11 +148,11 @@ def standard_head(exchange: Exchange, protocol: Protocol) -> bytes:
     """`standard_headers` as encoded lines, for the path every successful request takes (the
     ids are ASCII by construction, so they need no checks on the way out)."""
     if protocol is Protocol.HTTP:
-        return f"apigw-requestid: {exchange.request_id}\r\n".encode()
+        return f"{_HTTP_API_REQUEST_ID}: {exchange.request_id}\r\n".encode()
     return (
-        f"x-amzn-RequestId: {exchange.request_id}\r\n"
-        f"x-amz-apigw-id: {exchange.extended_request_id}\r\n"
-        f"X-Amzn-Trace-Id: {exchange.trace_id}\r\n"
+        f"{_REQUEST_ID}: {exchange.request_id}\r\n"
+        f"{_APIGW_ID}: {exchange.extended_request_id}\r\n"
+        f"{_TRACE_ID}: {exchange.trace_id}\r\n"
     ).encode()
 
 
