@@ -135,16 +135,7 @@ def under_callgrind(
     out = work / f"{name}.callgrind"
     valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
     valgrind.append(f"--callgrind-out-file={out}")
-    with (work / f"{name}.log").open("wb") as log:
-        process = subprocess.Popen(
-            [*valgrind, *argv],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=work,
-            env=env,
-            start_new_session=True,
-        )
-    procs._started.append((name, process))
+    process = procs.start(name, [*valgrind, *argv], work / f"{name}.log", work, env)
     return Counted(process, out)
 
 
