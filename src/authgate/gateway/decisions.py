@@ -10,26 +10,33 @@ that simply answered) are not kept either.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import NamedTuple
+from itertools import chain
+from typing import Final
 
-from authgate.gateway.exchange import Exchange, TrailEntry
+from authgate.gateway.exchange import Exchange
 
 Record = dict[str, object]
 
 
-class _Kept(NamedTuple):
-    received_at: float
-    method: str
-    path: str
-    source_ip: str
-    api_id: str | None
-    stage: str | None
-    resource_path: str | None
-    caller: str
-    status: int
-    gateway_response: str | None
-    trail: tuple[TrailEntry, ...]
-    """A tuple of tuples of strings: records the garbage collector can stop visiting."""
+_FIELDS: Final = (
+    "received_at",
+    "method",
+    "path",
+    "source_ip",
+    "api_id",
+    "stage",
+    "resource_path",
+    "caller",
+    "status",
+    "gateway_response",
+)
+"""What is kept of a request, in this order, followed by its trail flattened to
+step, outcome, detail, step, outcome, detail, ..."""
+
+_Kept = tuple[object, ...]
+"""One flat tuple of strings and numbers. The collector untracks such a tuple the first time
+it looks at it and never visits it again; named tuples, or tuples of tuples, stayed tracked
+and made every full collection walk the thousands of records kept here."""
 
 
 class DecisionLog:
@@ -40,7 +47,7 @@ class DecisionLog:
     def keep(self, exchange: Exchange, status: int) -> None:
         stage, method, principal = exchange.stage, exchange.method, exchange.principal
         records = self._records
-        records[exchange.request_id] = _Kept(
+        records[exchange.request_id] = (
             exchange.received_at,
             exchange.request.method,
             exchange.request.path,
@@ -51,7 +58,7 @@ class DecisionLog:
             principal.subject if principal else "anonymous",
             status,
             exchange.error_type,
-            tuple(exchange.trail),
+            *chain.from_iterable(exchange.trail),
         )
         if len(records) > self._capacity:
             records.popitem(last=False)
@@ -60,8 +67,10 @@ class DecisionLog:
         kept = self._records.get(request_id)
         if kept is None:
             return None
-        record: Record = {"requestId": request_id, **kept._asdict()}
+        record: Record = {"requestId": request_id, **dict(zip(_FIELDS, kept, strict=False))}
+        trail = iter(kept[len(_FIELDS) :])
         record["trail"] = [
-            {"step": e.step, "outcome": e.outcome, "detail": e.detail} for e in kept.trail
+            {"step": step, "outcome": outcome, "detail": detail}
+            for step, outcome, detail in zip(trail, trail, trail, strict=True)
         ]
         return record
