@@ -185,7 +185,8 @@ def _record(
         "methodArn": exchange.method_arn,
         "contextKeys": {key: list(values) for key, values in exchange.context_keys.items()},
         "trail": [
-            {"step": e.step, "outcome": e.outcome, "detail": e.detail} for e in exchange.trail
+            {"step": step, "outcome": outcome, "detail": detail}
+            for step, outcome, detail in exchange.trail
         ],
         "notes": notes,
     }

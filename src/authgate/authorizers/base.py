@@ -42,10 +42,12 @@ class Principal:
     authorizer_context: Mapping[str, object] | None = None
     """`requestContext.authorizer` for the integration, already shaped for the method's API
     protocol and payload version (claims of a token, context of a custom authorizer)."""
-    decisions: dict[object, Decision] | None = field(default=None, compare=False, repr=False)
-    """Decisions already taken for this caller, when none of its policies has conditions: they
-    depend on the method ARN alone. Lives as long as this Principal, which is dropped whenever
-    IAM records change."""
+    decisions: dict[object, tuple[Decision, tuple[str, str, str]]] | None = field(
+        default=None, compare=False, repr=False
+    )
+    """Decisions already taken for this caller (with the trail entry each one records), when
+    none of its policies has conditions: they depend on the method ARN alone. Lives as long
+    as this Principal, which is dropped whenever IAM records change."""
 
 
 @dataclass(frozen=True, slots=True)

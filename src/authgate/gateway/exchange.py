@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from authgate.definition.model import empty
 from authgate.definition.routes import MethodPlan, StagePlan
@@ -15,15 +15,11 @@ if TYPE_CHECKING:
     from authgate.authorizers.base import Principal
 
 
-class TrailEntry(NamedTuple):
-    """One decision on the way through the pipeline, kept for `explain`.
+TrailEntry = tuple[str, str, str]
+"""One decision on the way through the pipeline, kept for `explain`: (step, outcome, detail).
 
-    A tuple of strings, not a dataclass: made several times a request, and the decision log
-    keeps thousands, which the garbage collector then never has to visit."""
-
-    step: str
-    outcome: str
-    detail: str = ""
+A plain tuple of strings: made several times a request (a named tuple's constructor is a
+Python call), and the decision log keeps thousands, which the collector never has to visit."""
 
 
 @dataclass(slots=True)
@@ -59,7 +55,7 @@ class Exchange:
     error_message: str | None = None
 
     def record(self, step: str, outcome: str, detail: str = "") -> None:
-        self.trail.append(TrailEntry(step, outcome, detail))
+        self.trail.append((step, outcome, detail))
 
     @property
     def method_arn(self) -> str:

@@ -55,15 +55,18 @@ class AuthorizeStep:
         if cache is not None:
             # the method ARN of this stage's method, without building it
             key = (self, exchange.request.method, exchange.path)
-            decision = cache.get(key)
-            if decision is None:
+            found = cache.get(key)
+            if found is None:
                 decision = self.decide(exchange, principal)
+                found = decision, ("authorize", decision.effect, decision.reason)
                 if len(cache) >= _CACHED_DECISIONS:
                     cache.clear()
-                cache[key] = decision
+                cache[key] = found
+            decision, entry = found
+            exchange.trail.append(entry)
         else:
             decision = self.decide(exchange, principal)
-        exchange.record("authorize", decision.effect, decision.reason)
+            exchange.record("authorize", decision.effect, decision.reason)
         if decision.allowed:
             return None
         return self.rejection(exchange, principal, decision)
