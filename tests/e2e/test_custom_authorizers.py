@@ -532,3 +532,18 @@ def test_http_api_payload_1_event(world: World) -> None:
     assert (event["version"], event["type"]) == ("1.0", "REQUEST")
     assert event["methodArn"] == f"arn:aws:execute-api:us-east-1:{ACCOUNT}:policy1/prod/GET/v1"
     assert event["identitySource"] == event["authorizationToken"] == "g,z"
+
+
+# -- limits ------------------------------------------------------------------------------------
+
+
+def test_a_method_arn_over_1600_bytes_is_414_without_a_call(world: World) -> None:
+    arn_prefix = f"arn:aws:execute-api:us-east-1:{ACCOUNT}:beh/prod/GET/counted/pets/"
+    tok = f"allow-{token()}"
+    longest = "p" * (1600 - len(arn_prefix))
+    assert world.get("beh", f"/counted/pets/{longest}", **{"X-Token": tok}).status_code == 200
+    response = world.get("beh", f"/counted/pets/{longest}p", **{"X-Token": tok})
+    assert response.status_code == 414
+    assert response.text == "Request URI too long"
+    assert response.headers["x-amzn-requestid"]
+    assert world.calls(tok) == 1  # only the request within the limit reached the function

@@ -162,10 +162,11 @@ def render(rejection: Rejection, exchange: Exchange) -> Response:
     stage = exchange.stage
     protocol = stage.protocol if stage is not None else Protocol.REST
     exchange.error_type = rtype.name
-    if rtype is ResponseType.REQUEST_TOO_LARGE:
-        exchange.error_message = TOO_LARGE_TEXT
+    if rtype is ResponseType.REQUEST_TOO_LARGE:  # plain text, and never customised
+        text = rejection.message or TOO_LARGE_TEXT
+        exchange.error_message = text
         headers = [*standard_headers(exchange, protocol), ("content-type", "text/plain")]
-        return Response(413, headers, TOO_LARGE_TEXT.encode())
+        return Response(rejection.status or 413, headers, text.encode())
     if protocol is Protocol.HTTP:
         return _render_http(rejection, exchange)
     message = rejection.message if rejection.message is not None else rtype.message
