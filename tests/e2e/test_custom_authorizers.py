@@ -9,6 +9,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -482,6 +483,51 @@ def test_cached_policy_is_evaluated_again_for_each_route(world: World) -> None:
     assert world.get("beh", "/counted/pets/2", **{"X-Token": tok}).status_code == 403
     assert world.get("beh", "/counted/pets/1", **{"X-Token": tok}).status_code == 200
     assert world.calls(tok) == 1
+
+
+def concurrently(world: World, path: str, tok: str, n: int = 8) -> list[httpx.Response]:
+    """`n` requests with the same token, all in flight at once."""
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(lambda _: world.get("beh", path, **{"X-Token": tok}), range(n)))
+
+
+def test_concurrent_misses_for_one_token_call_the_function_once(world: World) -> None:
+    tok = f"slow-{token()}"
+    responses = concurrently(world, "/counted/other", tok)
+    assert [r.status_code for r in responses] == [200] * len(responses)
+    assert world.calls(tok) == 1
+    assert {authorizer_seen(r)["principalId"] for r in responses} == {tok}
+
+
+def test_concurrent_misses_share_a_failure_and_the_next_request_calls_again(world: World) -> None:
+    tok = f"slowerror-{token()}"
+    responses = concurrently(world, "/counted/other", tok, 4)
+    assert [r.status_code for r in responses] == [500] * 4
+    assert world.calls(tok) == 1
+    assert world.get("beh", "/counted/other", **{"X-Token": tok}).status_code == 500
+    assert world.calls(tok) == 2  # a failure is shared by the requests waiting, never cached
+
+
+def test_a_waiting_request_calls_itself_when_the_caller_it_waited_on_goes_away(
+    world: World,
+) -> None:
+    tok = f"slow-{token()}"
+    url = world.url("beh", "/counted/other")
+    with ThreadPoolExecutor(2) as pool:
+        leaving = pool.submit(httpx.get, url, headers={"X-Token": tok}, timeout=0.1)
+        time.sleep(0.03)
+        staying = pool.submit(world.get, "beh", "/counted/other", **{"X-Token": tok})
+        with pytest.raises(httpx.TimeoutException):
+            leaving.result()
+        assert staying.result().status_code == 200
+    assert world.calls(tok) == 2
+
+
+def test_uncached_authorizers_are_called_for_every_concurrent_request(world: World) -> None:
+    tok = f"slow-{token()}"
+    responses = concurrently(world, "/uncached", tok, 4)
+    assert [r.status_code for r in responses] == [200] * 4
+    assert world.calls(tok) == 4
 
 
 def test_ttl_zero_calls_the_function_every_time(world: World) -> None:

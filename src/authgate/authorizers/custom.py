@@ -16,11 +16,14 @@ Outcomes, as API Gateway answers them (authorizers.md §2 "Outcomes", §3):
     a policy that denies or does not allow the method ARN               403 (authorize step)
 
 Results are cached per authorizer by the identity-source values for the declared TTL, Deny
-policies included; failures never are (`cache.py`).
+policies included; failures never are (`cache.py`). While the function decides for some values,
+requests with the same values wait for its answer rather than call it again (a failure is
+shared with them too, but kept by no one).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from authgate.authorizers.base import Authenticated, Denied, Principal, Verdict
-from authgate.authorizers.cache import ResultCache
+from authgate.authorizers.cache import ResultCache, cache_key
 from authgate.authorizers.function_events import (
     MalformedAnswer,
     PolicyAnswer,
@@ -198,6 +201,8 @@ class FunctionAuthorizer:
         self._simple = settings.simple_responses
         self._identity = IdentityReader(spec.identity_sources, protocol)
         self.cache: ResultCache[_Result] = ResultCache(spec.result_ttl_s, clock)
+        self._calls: dict[bytes, asyncio.Future[_Result | Verdict | None]] = {}
+        """Calls in progress, by the cache's digest of their identity values."""
         self._policy_name = f"policy returned by {function.name}"
 
     async def authenticate(self, exchange: Exchange) -> Verdict:
@@ -209,9 +214,31 @@ class FunctionAuthorizer:
         cached = self.cache.get(key)
         if cached is not None:
             return cached.verdict("flat" if self._rest else self._shape(exchange))
-        trial, result = await self._call(exchange, values)
-        if result is not None:
-            self.cache.put(key, result)
+        if not self.cache.enabled:
+            trial, _ = await self._call(exchange, values)
+            return trial.verdict
+        # One call per identity at a time: requests that miss the cache while the function is
+        # already deciding for the same values wait for that answer instead of calling again.
+        digest = cache_key(key)
+        pending = self._calls.get(digest)
+        if pending is not None:
+            shared = await asyncio.shield(pending)
+            if isinstance(shared, _Result):
+                return shared.verdict(self._shape(exchange))
+            if shared is not None:
+                return shared  # the failure the shared call ended in
+            # the request that was calling went away before an answer: call ourselves
+        call: asyncio.Future[_Result | Verdict | None] = asyncio.get_running_loop().create_future()
+        self._calls[digest] = call
+        try:
+            trial, result = await self._call(exchange, values)
+            if result is not None:
+                self.cache.put(key, result)
+            call.set_result(result if result is not None else trial.verdict)
+        finally:
+            del self._calls[digest]
+            if not call.done():
+                call.set_result(None)
         return trial.verdict
 
     async def trial(self, exchange: Exchange) -> Trial:

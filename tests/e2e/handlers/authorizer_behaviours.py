@@ -28,11 +28,14 @@ def allow_all(principal, event, context=None):
 def counted(event, context):
     """Decides by token: `deny-*` is denied everywhere, `pets-*` may only call the method it was
     first asked about, `near-*` / `far-*` may call anything from 127.0.0.0/8 / 10.0.0.0/8,
-    `error-*` and `unauthorized-*` raise; anything else may call everything."""
+    `error-*` and `unauthorized-*` raise, `slow*-*` take 0.3 s first (`slowerror-*` then
+    raise); anything else may call everything."""
     token = event["authorizationToken"]
     calls[token] += 1
     calls["*"] += 1
-    if token.startswith("error-"):
+    if token.startswith("slow"):
+        time.sleep(0.3)
+    if token.startswith(("error-", "slowerror-")):
         raise RuntimeError("backend store unavailable")
     if token.startswith("unauthorized-"):
         raise Exception("Unauthorized")
