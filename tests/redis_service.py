@@ -15,7 +15,8 @@ def _answers_ping(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
             conn.sendall(b"PING\r\n")
-            return conn.recv(16).startswith(b"+PONG")
+            answer = conn.recv(64)  # a server with a password answers NOAUTH: it is up too
+            return answer.startswith((b"+PONG", b"-NOAUTH"))
     except OSError:
         return False
 
@@ -23,9 +24,11 @@ def _answers_ping(port: int) -> bool:
 class RedisServer:
     """One redis-server process in `directory`; `start()` again reuses its port."""
 
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    def __init__(self, directory: Path, port: int | None = None, *options: str) -> None:
         self.directory = directory
         self.port = port or free_port()
+        self.options = options
+        """Further redis-server arguments (`--requirepass`, ...)."""
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -50,6 +53,7 @@ class RedisServer:
                 "--appendonly", "no",
                 "--dir", str(self.directory),
                 "--logfile", str(log),
+                *self.options,
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

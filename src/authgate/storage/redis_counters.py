@@ -16,27 +16,12 @@ A connection failure, a timeout, or a server that cannot take writes raises
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import math
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
-
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import (
-    ConnectionError as RedisConnectionError,
-)
-from redis.exceptions import (
-    MasterDownError,
-    NoScriptError,
-    OutOfMemoryError,
-    ReadOnlyError,
-)
-from redis.exceptions import (
-    TimeoutError as RedisTimeoutError,
-)
+from collections.abc import Sequence
+from typing import Any, Final
 
 from authgate.storage.counters import (
     USAGE_RETENTION_DAYS,
@@ -44,6 +29,8 @@ from authgate.storage.counters import (
     QuotaWindow,
     TokenBucket,
 )
+from authgate.storage.resp_client import Address, RespClient, Unavailable
+from authgate.storage.resp_wire import Arg, ReplyError
 from authgate.usage.quota import DAY_SECONDS, days
 
 PREFIX = "authgate:"
@@ -52,14 +39,17 @@ BUCKET_TTL_FLOOR_MS = 60_000
 callers', and a minute covers any sane difference between them."""
 MAX_TTL_MS = 400 * DAY_SECONDS * 1000
 
-_UNAVAILABLE = (
-    RedisConnectionError,
-    RedisTimeoutError,
-    ReadOnlyError,
-    MasterDownError,
-    OutOfMemoryError,
-    OSError,
-)
+_CANNOT_SERVE: Final = frozenset({"READONLY", "OOM", "MASTERDOWN", "LOADING", "BUSY"})
+"""Error replies of a server that cannot take our writes now: the store is unavailable."""
+
+
+def _unavailable(exc: Exception) -> CounterUnavailable | None:
+    if isinstance(exc, Unavailable | OSError):
+        return CounterUnavailable(f"redis: {exc}")
+    if isinstance(exc, ReplyError) and exc.code in _CANNOT_SERVE:
+        return CounterUnavailable(f"redis: {exc}")
+    return None
+
 
 # Functions every script starts with, so each rule is written once in Lua.
 # take: the arithmetic of `authgate.usage.bucket.take` (the state is {tokens, stamp}, or nil for
@@ -215,65 +205,50 @@ class RedisCounters:
 
     def __init__(
         self,
-        client: Redis,
+        client: RespClient,
         *,
         prefix: str = PREFIX,
         usage_retention_days: int = USAGE_RETENTION_DAYS,
     ) -> None:
         self._client = client
-        # Every command goes through here; redis-py leaves it untyped, this names its type.
-        self._execute: Callable[..., Awaitable[Any]] = client.execute_command
         self._prefix = prefix
         self._usage_ttl = str(usage_retention_days * DAY_SECONDS)
 
     @classmethod
     async def open(
-        cls,
-        url: str,
-        *,
-        prefix: str = PREFIX,
-        max_connections: int = 64,
-        socket_timeout: float = 1.0,
+        cls, url: str, *, prefix: str = PREFIX, socket_timeout: float = 1.0
     ) -> RedisCounters:
-        """A store on `url` (`redis://[user:password@]host:port/db`, `rediss://` for TLS; URL
-        options such as `socket_timeout` win over the arguments). Does not fail when Redis is down:
-        requests will, with CounterUnavailable, until it is back."""
-        pool = BlockingConnectionPool.from_url(
-            url,
-            max_connections=max_connections,
-            timeout=socket_timeout,
-            socket_timeout=socket_timeout,
-            socket_connect_timeout=socket_timeout,
-            retry=Retry(NoBackoff(), 1),
-        )
-        counters = cls(Redis.from_pool(pool), prefix=prefix)
+        """A store on `url` (`redis://[user:password@]host:port/db`, `rediss://` for TLS; a
+        `socket_timeout` option in the URL wins over the argument). Does not fail when Redis is
+        down: requests will, with CounterUnavailable, until it is back."""
+        client = RespClient(Address.from_url(url, timeout=socket_timeout))
+        counters = cls(client, prefix=prefix)
         with contextlib.suppress(CounterUnavailable):
             await counters.load_scripts()
         return counters
 
     async def load_scripts(self) -> None:
         """Load every script (each later call then needs only its digest)."""
-        try:
-            for script in _SCRIPTS:
-                await self._execute("SCRIPT", "LOAD", script.source)
-        except _UNAVAILABLE as exc:
-            raise CounterUnavailable(f"redis: {exc}") from exc
+        for script in _SCRIPTS:
+            await self._call("SCRIPT", "LOAD", script.source)
 
-    async def _run(self, script: _Script, *keys_and_args: str | int | float) -> Any:
+    async def _run(self, script: _Script, *keys_and_args: Arg) -> Any:
         try:
-            try:
-                return await self._execute("EVALSHA", script.sha, *keys_and_args)
-            except NoScriptError:
-                await self._execute("SCRIPT", "LOAD", script.source)
-                return await self._execute("EVALSHA", script.sha, *keys_and_args)
-        except _UNAVAILABLE as exc:
-            raise CounterUnavailable(f"redis: {exc}") from exc
+            return await self._call("EVALSHA", script.sha, *keys_and_args)
+        except ReplyError as exc:
+            if exc.code != "NOSCRIPT":
+                raise
+        await self._call("SCRIPT", "LOAD", script.source)  # e.g. Redis restarted empty
+        return await self._call("EVALSHA", script.sha, *keys_and_args)
 
-    async def _call(self, *args: str | int | float) -> Any:
+    async def _call(self, *args: Arg) -> Any:
         try:
-            return await self._execute(*args)
-        except _UNAVAILABLE as exc:
-            raise CounterUnavailable(f"redis: {exc}") from exc
+            return await self._client.execute(*args)
+        except (Unavailable, ReplyError, OSError) as exc:
+            unavailable = _unavailable(exc)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
 
     def _quota_key(self, key_id: str, plan_id: str, window: str) -> str:
         return f"{self._prefix}{{{plan_id}}}:quota:{key_id}:{window}"
@@ -379,18 +354,21 @@ class RedisCounters:
         span = days(start_day, end_day)
         if not span:
             return {key: [] for key in key_ids or ()}
-        try:
-            async with self._client.pipeline(transaction=False) as pipe:
-                for day in span:
-                    if key_ids is None:
-                        pipe.hgetall(self._usage_key(plan_id, day))
-                    else:
-                        pipe.hmget(self._usage_key(plan_id, day), list(key_ids))
-                replies: list[Any] = await pipe.execute()
-        except _UNAVAILABLE as exc:
-            raise CounterUnavailable(f"redis: {exc}") from exc
+        keys = [self._usage_key(plan_id, day) for day in span]
+        # sent together: the connection pipelines them, one round trip for the whole span
+        replies: list[Any] = await asyncio.gather(
+            *(
+                self._call("HGETALL", key)
+                if key_ids is None
+                else self._call("HMGET", key, *key_ids)
+                for key in keys
+            )
+        )
         if key_ids is None:
-            per_day = [{k.decode(): int(v) for k, v in reply.items()} for reply in replies]
+            per_day = [
+                {k.decode(): int(v) for k, v in zip(reply[::2], reply[1::2], strict=True)}
+                for reply in replies
+            ]
             key_ids = sorted({key for counts in per_day for key in counts})
             return {key: [counts.get(key, 0) for counts in per_day] for key in key_ids}
         return {
