@@ -67,7 +67,8 @@ from authgate.observability.metrics import GatewayMetrics, registry_with
 from authgate.security.secrets import SecretBox
 from authgate.settings import ApiSettings, Settings, Throttle, records_url
 from authgate.storage.changes import ChangeFeed, Watched
-from authgate.storage.counters import CounterStore, open_counters
+from authgate.storage.counter_stores import open_counters
+from authgate.storage.counters import CounterStore
 from authgate.storage.sql.definitions import SqlDefinitionStore
 from authgate.storage.sql.engine import open_engine
 from authgate.storage.sql.iam import SqlIamStore

@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authgate.clock import ManualClock
 from authgate.errors import ConfigError
-from authgate.storage.counters import CounterStore, CounterUnavailable, open_counters
+from authgate.storage.counter_stores import open_counters
+from authgate.storage.counters import CounterStore, CounterUnavailable
 from authgate.storage.memory_counters import MemoryCounters
 from authgate.storage.sql.engine import open_engine
 from authgate.storage.sql.schema import quota_counts
@@ -493,7 +494,14 @@ async def test_open_counters_maps_schemes(tmp_path: Path, clock: ManualClock) ->
         store = await open_counters("memory://", engine=engine, clock=clock)
         assert isinstance(store, MemoryCounters)
         await store.close()
-        for bad in ("memcached://localhost", "memory://somewhere", "memory:///path", "nothing"):
+        for bad in (
+            "memcached://localhost",
+            "memory://somewhere",
+            "memory:///path",
+            "nothing",
+            "redis://h/zero",
+            "redis://h?bad_option=1",
+        ):
             with pytest.raises(ConfigError, match="counters"):
                 await open_counters(bad, engine=engine, clock=clock)
     finally:

@@ -7,20 +7,15 @@ no plan rules: the caller works out the bucket's rate, the window id, its end an
 (`authgate.usage`), and the store only counts. All times are the caller's wall clock
 (`Clock.now()`), so a fleet shares one notion of time and tests can pass a ManualClock's.
 
-`open_counters` maps the `counters:` URL of the settings to a backend by scheme; a backend's
-driver is imported only when chosen.
+`counter_stores.open_counters` maps the `counters:` URL of the settings to a backend.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import NamedTuple, Protocol
-from urllib.parse import urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from authgate.clock import Clock
-from authgate.errors import AuthgateError, ConfigError, Problem
+from authgate.errors import AuthgateError
 
 USAGE_RETENTION_DAYS = 400
 """How long daily usage is kept for GetUsage: over a year, so year-on-year reads work."""
@@ -128,45 +123,3 @@ class CounterStore(Protocol):
     async def close(self) -> None:
         """Save what must survive (memory backend) and release connections."""
         ...
-
-
-Opener = Callable[[str, AsyncEngine, Clock], Awaitable[CounterStore]]
-
-
-async def _open_memory(url: str, engine: AsyncEngine, clock: Clock) -> CounterStore:
-    from authgate.storage.memory_counters import MemoryCounters
-
-    parts = urlsplit(url)
-    if parts.netloc or parts.path not in ("", "/") or parts.query:
-        raise ConfigError([Problem("counters", "memory:// takes no host, path or options")])
-    return await MemoryCounters.open(engine, clock)
-
-
-async def _open_redis(url: str, engine: AsyncEngine, clock: Clock) -> CounterStore:
-    from authgate.storage.redis_counters import RedisCounters
-
-    return await RedisCounters.open(url)
-
-
-SCHEMES: dict[str, Opener] = {
-    "memory": _open_memory,
-    "redis": _open_redis,
-    "rediss": _open_redis,
-}
-
-
-async def open_counters(url: str, *, engine: AsyncEngine, clock: Clock) -> CounterStore:
-    """The counter store for a `counters:` URL: `memory://` (persisted to the records database
-    `engine`) or `redis://host:port/db` / `rediss://…` (shared by a fleet)."""
-    scheme = urlsplit(url).scheme
-    opener = SCHEMES.get(scheme)
-    if opener is None:
-        raise ConfigError(
-            [
-                Problem(
-                    "counters",
-                    f"unsupported counters scheme {scheme!r} (use memory:// or redis://...)",
-                )
-            ]
-        )
-    return await opener(url, engine, clock)
