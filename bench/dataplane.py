@@ -7,8 +7,11 @@ and its policies evaluated), one behind a TOKEN authorizer whose result is cache
 still decides every request), one behind a JWT authorizer (the caller's verified token found in
 the cache by its digest), and API-key routes; then drives the same keep-alive GET load
 through each with wrk and prints requests/s and latency percentiles, with ratios: authgate /
-nginx, and each protected route / the no-auth route. The proxy under test runs on CPU 0,
-backend and wrk on CPU 1. Everything it starts is stopped by PID when it ends, however it ends.
+nginx, and each protected route / the no-auth route. Each ratio comes from back-to-back pairs
+of runs (the route, then its reference, or the other way round every other round), so the
+drift of a shared machine over minutes does not land on one side. The proxy under test runs
+on CPU 0, backend and wrk on CPU 1. Everything it starts is stopped by PID when it ends,
+however it ends.
 
     bench/run.sh [--duration 10] [--rounds 1] [--only TEXT] [--strict]
 
@@ -28,6 +31,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -323,25 +327,57 @@ Target = tuple[str, str, dict[str, str]]
 """(name, URL, extra request headers)."""
 
 
-def measure(targets: list[Target], args: argparse.Namespace, cpu: int | None) -> list[Result]:
-    """Warm each target up, then measure them in turn, `rounds` times; keep each target's
-    median run, so one noisy moment on a shared machine does not decide the ratio."""
+NGINX = "nginx proxy"
+
+
+def references() -> dict[str, str]:
+    """Each compared target and the one it is a ratio of."""
+    return {NO_AUTH: NGINX, **{name: NO_AUTH for _, name, _ in ROUTE_TARGETS}}
+
+
+def measure(
+    targets: list[Target], args: argparse.Namespace, cpu: int | None
+) -> tuple[list[Result], dict[str, float]]:
+    """Warm each target up, then measure them `rounds` times. A compared target runs right
+    after (or, every other round, right before) the target it is a ratio of, and its ratio is
+    the median of those pairs: a shared machine's speed drifts over minutes, and a pair of
+    back-to-back runs sees the same machine. Each target's row is its median run."""
     for _, url, headers in targets:
         check_once(url, headers)
         if args.warmup > 0:
             run_wrk(url, args.warmup, args.connections, cpu, headers)
-    runs: dict[str, list[Result]] = {name: [] for name, _, _ in targets}
+    named = {target[0]: target for target in targets}
+    pairs = {name: ref for name, ref in references().items() if name in named and ref in named}
+    referenced = set(pairs.values())
+    runs: dict[str, list[Result]] = {name: [] for name in named}
+    ratios: dict[str, list[float]] = {name: [] for name in pairs}
+
+    def run(name: str, round_: int) -> Result:
+        _, url, headers = named[name]
+        result = parse_wrk(name, run_wrk(url, args.duration, args.connections, cpu, headers))
+        runs[name].append(result)
+        print(
+            f"  round {round_ + 1}: {name}: {result.rps:,.0f} req/s, p99 {result.p99_ms:.2f} ms",
+            file=sys.stderr,
+        )
+        return result
+
     for round_ in range(args.rounds):
-        for name, url, headers in targets:
-            output = run_wrk(url, args.duration, args.connections, cpu, headers)
-            result = parse_wrk(name, output)
-            runs[name].append(result)
-            print(
-                f"  round {round_ + 1}: {name}: {result.rps:,.0f} req/s, "
-                f"p99 {result.p99_ms:.2f} ms",
-                file=sys.stderr,
-            )
-    return [sorted(runs[name], key=lambda r: r.rps)[len(runs[name]) // 2] for name, _, _ in targets]
+        for name in named:
+            reference = pairs.get(name)
+            if reference is None:
+                if name not in referenced:
+                    run(name, round_)
+                continue
+            if round_ % 2:
+                measured = run(name, round_)
+                base = run(reference, round_)
+            else:
+                base = run(reference, round_)
+                measured = run(name, round_)
+            ratios[name].append(measured.rps / base.rps if base.rps else 0.0)
+    medians = [sorted(runs[name], key=lambda r: r.rps)[len(runs[name]) // 2] for name in named]
+    return medians, {name: statistics.median(values) for name, values in ratios.items()}
 
 
 def check_once(url: str, headers: dict[str, str]) -> None:
@@ -549,7 +585,7 @@ def main(argv: list[str] | None = None) -> int:
             iam_url = f"{base}/iam/data.json"
             targets: list[Target] = [
                 ("backend (direct)", f"http://127.0.0.1:{backend_port}/data.json", {}),
-                ("nginx proxy", f"http://127.0.0.1:{proxy_port}/data.json", {}),
+                (NGINX, f"http://127.0.0.1:{proxy_port}/data.json", {}),
                 (NO_AUTH, f"{base}/data.json", {}),
                 ("authgate, IAM (SigV4)", iam_url, signed_headers(work / "memory", iam_url)),
                 (
@@ -590,7 +626,7 @@ def main(argv: list[str] | None = None) -> int:
                     for target in targets
                     if target[0] == NO_AUTH or any(text in target[0].lower() for text in wanted)
                 ]
-            results = measure(targets, args, load_cpu)
+            results, ratios = measure(targets, args, load_cpu)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -598,7 +634,7 @@ def main(argv: list[str] | None = None) -> int:
         procs.stop_all()
         signal.signal(signal.SIGTERM, previous)
 
-    return report(results, args.strict)
+    return report(results, ratios, args.strict)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -625,7 +661,8 @@ ROUTE_TARGETS = (
 """(label, target name, least requests/s as a share of the no-auth route's)."""
 
 
-def report(results: list[Result], strict: bool) -> int:
+def report(results: list[Result], ratios: dict[str, float], strict: bool) -> int:
+    """The table of median runs, then each ratio (the median of its back-to-back pairs)."""
     width = max(len(r.name) for r in results)
     print(f"{'target':<{width}}  {'req/s':>10}  {'p50 ms':>8}  {'p99 ms':>8}  {'errors':>6}")
     for r in results:
@@ -635,23 +672,22 @@ def report(results: list[Result], strict: bool) -> int:
     by_name = {r.name: r for r in results}
     authgate = by_name[NO_AUTH]
     all_met = True
-    nginx = by_name.get("nginx proxy")
-    if nginx is not None:
-        ratio = authgate.rps / nginx.rps if nginx.rps else 0.0
+    if NO_AUTH in ratios:
+        ratio = ratios[NO_AUTH]
         all_met = ratio >= TARGET_RATIO and authgate.p99_ms < TARGET_P99_MS and authgate.errors == 0
         print(
-            f"authgate / nginx = {ratio:.2f}  (target >= {TARGET_RATIO:.2f} with p99 < "
+            f"authgate / nginx = {ratio:.3f}  (target >= {TARGET_RATIO:.2f} with p99 < "
             f"{TARGET_P99_MS:g} ms: {'met' if all_met else 'MISSED'})"
         )
     for label, name, target in ROUTE_TARGETS:
         route = by_name.get(name)
-        if route is None:
+        if route is None or name not in ratios:
             continue
-        route_ratio = route.rps / authgate.rps if authgate.rps else 0.0
+        route_ratio = ratios[name]
         route_met = route_ratio >= target and route.errors == 0
         all_met = all_met and route_met
         print(
-            f"{label} / no-auth route = {route_ratio:.2f}  (target >= {target:.2f}: "
+            f"{label} / no-auth route = {route_ratio:.3f}  (target >= {target:.2f}: "
             f"{'met' if route_met else 'MISSED'})"
         )
     return 1 if strict and not all_met else 0
