@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from authgate.authorizers.base import Principal
+from authgate.authorizers.base import Authenticated, Principal
 from authgate.authorizers.jwks import KeySet
 from authgate.authorizers.jwt_verify import (
     JwtVerifier,
@@ -67,15 +67,18 @@ class TokenIssuer:
 
 @dataclass(slots=True)
 class Caller:
-    """A verified token and the principals built from it, one per shape of method."""
+    """A verified token and the verdicts built from it, one per shape of method: every later
+    request with the token reuses them as they are."""
 
     verified: Verified
-    principals: dict[Hashable, Principal] = field(default_factory=dict)
+    verdicts: dict[Hashable, Authenticated] = field(default_factory=dict)
 
-    def principal(self, shape: Hashable, build: Callable[[Verified], Principal]) -> Principal:
-        found = self.principals.get(shape)
+    def authenticated(
+        self, shape: Hashable, build: Callable[[Verified], Principal]
+    ) -> Authenticated:
+        found = self.verdicts.get(shape)
         if found is None:
-            found = self.principals[shape] = build(self.verified)
+            found = self.verdicts[shape] = Authenticated(build(self.verified))
         return found
 
 

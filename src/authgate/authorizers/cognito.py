@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
-from authgate.authorizers.base import Authenticated, Denied, Principal, Verdict
+from authgate.authorizers.base import Denied, Principal, Verdict
 from authgate.authorizers.bearer import (
     TokenIssuer,
     VerifiedTokens,
@@ -126,7 +126,8 @@ class CognitoAuthorizer:
             aud = result.verified.claims.get("aud")
             if not isinstance(aud, str) or self._validation.fullmatch(aud) is None:
                 return _denied("aud_mismatch", "aud does not match identityValidationExpression")
-        return Authenticated(result.principal(KIND, _principal))
+        found = result.verdicts.get(KIND)
+        return found if found is not None else result.authenticated(KIND, _principal)
 
 
 def _principal(verified: Verified) -> Principal:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from authgate.authorizers.base import Authenticated, Denied, Principal, Verdict
+from authgate.authorizers.base import Denied, Principal, Verdict
 from authgate.authorizers.bearer import (
     TokenIssuer,
     VerifiedTokens,
@@ -102,10 +102,10 @@ class JwtAuthorizer:
         if isinstance(result, Rejected):
             return Denied(self._rejection(result, scopes), result.reason.value)
         shape = (method.payload_version if method is not None else "1.0", bool(scopes))
-        principal = result.principals.get(shape)
-        if principal is None:
-            principal = result.principal(shape, lambda v: self._principal(v, shape))
-        return Authenticated(principal)
+        verdict = result.verdicts.get(shape)
+        if verdict is None:
+            verdict = result.authenticated(shape, lambda v: self._principal(v, shape))
+        return verdict
 
     def _principal(self, verified: Verified, shape: tuple[str, bool]) -> Principal:
         version, scoped = shape

@@ -36,6 +36,8 @@ _UNAVAILABLE = Rejection(
     ResponseType.API_CONFIGURATION_ERROR, "Internal server error", reason="counters unavailable"
 )
 ACCOUNT_BUCKET = "account"
+_KNOWN_KEYS = 10_000
+"""Keys whose buckets a method keeps at once; past it the memo starts again."""
 
 
 class UsageSource(Protocol):
@@ -164,6 +166,8 @@ class MeterStep:
             if method.stage_limit is None
             else TokenBucket(self._stage_bucket, *method.stage_limit)
         )
+        self._buckets: dict[str, tuple[PlanEntry, tuple[TokenBucket, ...]]] = {}
+        """Each key's buckets on this method, with the snapshot entry they were made from."""
 
     async def __call__(self, exchange: Exchange) -> Rejection | None:
         metering, method = self._metering, self._method
@@ -219,9 +223,22 @@ class MeterStep:
 
     def _levels(
         self, plan: PlanEntry, key_id: str, now: float
-    ) -> tuple[list[TokenBucket], QuotaWindow | None]:
+    ) -> tuple[tuple[TokenBucket, ...], QuotaWindow | None]:
         """What `admit` checks for the key, in AWS's order: the plan's bucket for this method
         (its per-method throttle, else its default), the stage's, then the quota's window."""
+        known = self._buckets.get(key_id)
+        if known is not None and known[0] is plan:  # same snapshot entry: same buckets
+            buckets = known[1]
+        else:
+            buckets = self._plan_buckets(plan, key_id)
+            if len(self._buckets) >= _KNOWN_KEYS:
+                self._buckets.clear()
+            self._buckets[key_id] = (plan, buckets)
+        if plan.quota is None:
+            return buckets, None
+        return buckets, self._metering.quota_window(plan.plan_id, plan.quota, now)
+
+    def _plan_buckets(self, plan: PlanEntry, key_id: str) -> tuple[TokenBucket, ...]:
         buckets: list[TokenBucket] = []
         key = self._method.method_key
         limit = plan.method_throttles.get(key)
@@ -231,6 +248,4 @@ class MeterStep:
             buckets.append(TokenBucket(f"plan:{plan.plan_id}:{key_id}", *plan.throttle))
         if self._stage is not None:
             buckets.append(self._stage)
-        if plan.quota is None:
-            return buckets, None
-        return buckets, self._metering.quota_window(plan.plan_id, plan.quota, now)
+        return tuple(buckets)
