@@ -22,12 +22,11 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from authgate.storage.resp_wire import (
     Arg,
-    Incomplete,
     ProtocolError,
     Reply,
     ReplyError,
+    ReplyReader,
     encode,
-    parse,
 )
 
 __all__ = ["Address", "RespClient", "Unavailable"]
@@ -169,7 +168,7 @@ class _Connection(asyncio.Protocol):
         self._timeout = timeout
         self._transport: asyncio.Transport | None = None
         self._waiting: deque[tuple[asyncio.Future[Reply], float]] = deque()
-        self._buffer = bytearray()
+        self._reader = ReplyReader()
         self._outgoing: list[bytes] = []
         """Commands of this loop turn, written together when it ends."""
         self._timer: asyncio.TimerHandle | None = None
@@ -199,31 +198,23 @@ class _Connection(asyncio.Protocol):
         outgoing.clear()
 
     def data_received(self, data: bytes) -> None:
-        buffer = self._buffer
-        source: bytes | bytearray = data
-        if buffer:
-            buffer += data
-            source = buffer
-        waiting = self._waiting
-        at = 0
         try:
-            while at < len(source):
-                reply, at = parse(source, at)
-                if not waiting:
-                    raise ProtocolError("a reply to no command")
-                future = waiting.popleft()[0]
-                if future.done():
-                    continue  # its caller gave up waiting; the reply is dropped in its turn
-                if isinstance(reply, ReplyError):
-                    future.set_exception(reply)
-                else:
-                    future.set_result(reply)
-        except Incomplete:
-            pass
+            replies = self._reader.feed(data)
         except ProtocolError as exc:
             self._fail(f"Redis sent something that is not RESP2 ({exc})")
             return
-        self._buffer = bytearray(source[at:]) if at < len(source) else bytearray()
+        waiting = self._waiting
+        for reply in replies:
+            if not waiting:
+                self._fail("Redis sent a reply to no command")
+                return
+            future = waiting.popleft()[0]
+            if future.done():
+                continue  # its caller gave up waiting; the reply is dropped in its turn
+            if isinstance(reply, ReplyError):
+                future.set_exception(reply)
+            else:
+                future.set_result(reply)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._fail(f"the connection to Redis was lost{f': {exc}' if exc else ''}")

@@ -57,9 +57,58 @@ def encode(args: tuple[Arg, ...]) -> bytes:
     return b"".join(parts)
 
 
-def parse(buffer: bytes | bytearray, at: int) -> tuple[Reply, int]:
-    """The reply starting at `at` and where the next one starts; Incomplete when the buffer
-    does not hold all of it yet. An error reply is returned as a ReplyError, not raised."""
+class ReplyReader:
+    """Replies from bytes as they arrive. The elements of an array are kept as they complete,
+    so a reply that comes in many pieces (a usage report of thousands of keys) is parsed once,
+    not again from its start with every piece."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._open: list[tuple[list[Reply], int]] = []
+        """Arrays being filled, innermost last: (elements so far, elements expected)."""
+
+    def feed(self, data: bytes) -> list[Reply]:
+        """The replies `data` completes, in order (an error reply as a ReplyError). Raises
+        ProtocolError for bytes that are not RESP2."""
+        buffer = self._buffer
+        source: bytes | bytearray = data
+        if buffer:
+            buffer += data
+            source = buffer
+        opened = self._open
+        replies: list[Reply] = []
+        at = 0
+        try:
+            while at < len(source):
+                value, at = _element(source, at)
+                if isinstance(value, _ArrayStart):
+                    opened.append(([], value.count))
+                    continue
+                while opened:
+                    items, count = opened[-1]
+                    items.append(value)
+                    if len(items) < count:
+                        break
+                    opened.pop()
+                    value = items
+                else:
+                    replies.append(value)
+        except Incomplete:
+            pass
+        self._buffer = bytearray(source[at:]) if at < len(source) else bytearray()
+        return replies
+
+
+class _ArrayStart:
+    __slots__ = ("count",)
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+
+def _element(buffer: bytes | bytearray, at: int) -> tuple[Reply | _ArrayStart, int]:
+    """The scalar reply at `at`, or the start of a non-empty array, and where the next
+    element starts; Incomplete when the buffer ends inside it."""
     end = buffer.find(b"\r\n", at)
     if end < 0:
         raise _INCOMPLETE
@@ -87,12 +136,7 @@ def parse(buffer: bytes | bytearray, at: int) -> tuple[Reply, int]:
         count = _number(line)
         if count < 0:
             return None, end + 2
-        items: list[Reply] = []
-        at = end + 2
-        for _ in range(count):
-            item, at = parse(buffer, at)
-            items.append(item)
-        return items, at
+        return ([] if count == 0 else _ArrayStart(count)), end + 2
     raise ProtocolError(f"unknown reply type {bytes([kind])!r}")
 
 

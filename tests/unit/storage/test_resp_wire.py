@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from authgate.storage.resp_wire import Incomplete, ProtocolError, ReplyError, encode, parse
+from authgate.storage.resp_wire import ProtocolError, ReplyError, ReplyReader, encode
 
 
 def test_a_command_is_an_array_of_bulk_strings() -> None:
@@ -31,26 +31,51 @@ def test_booleans_are_refused_rather_than_sent_as_numbers() -> None:
         (b"*-1\r\n", None),
         (b"*0\r\n", []),
         (b"*3\r\n:1\r\n*2\r\n$1\r\nx\r\n$-1\r\n+y\r\n", [1, [b"x", None], "y"]),
+        (b"*2\r\n*1\r\n*0\r\n*1\r\n:2\r\n", [[[]], [2]]),
     ],
 )
 def test_each_reply_type(wire: bytes, reply: object) -> None:
-    assert parse(wire + b":7\r\n", 0) == (reply, len(wire))
+    assert ReplyReader().feed(wire + b":7\r\n") == [reply, 7]
 
 
 def test_an_error_reply_is_returned_with_its_code() -> None:
-    error, end = parse(b"-NOSCRIPT No matching script.\r\n", 0)
+    (error,) = ReplyReader().feed(b"-NOSCRIPT No matching script.\r\n")
     assert isinstance(error, ReplyError)
-    assert (error.code, str(error), end) == ("NOSCRIPT", "NOSCRIPT No matching script.", 31)
+    assert (error.code, str(error)) == ("NOSCRIPT", "NOSCRIPT No matching script.")
 
 
-def test_every_cut_of_a_reply_is_incomplete_never_wrong() -> None:
-    wire = b"*3\r\n$5\r\nhello\r\n:42\r\n*1\r\n-ERR x\r\n"
-    for cut in range(len(wire)):
-        with pytest.raises(Incomplete):
-            parse(wire[:cut], 0)
-    reply, end = parse(wire, 0)
-    assert end == len(wire)
-    assert reply[:2] == [b"hello", 42]  # type: ignore[index]
+WIRE = b"*3\r\n$5\r\nhello\r\n:42\r\n*1\r\n-ERR x\r\n:9\r\n"
+
+
+def test_a_reply_cut_anywhere_comes_out_whole_once_its_last_byte_arrives() -> None:
+    whole = ReplyReader().feed(WIRE)
+    assert len(whole) == 2
+    assert whole[0][:2] == [b"hello", 42]  # type: ignore[index]
+    assert whole[1] == 9
+    for cut in range(1, len(WIRE)):
+        reader = ReplyReader()
+        first = reader.feed(WIRE[:cut])
+        assert len(first) == (1 if cut >= len(WIRE) - 4 else 0)
+        assert [repr(r) for r in first + reader.feed(WIRE[cut:])] == [repr(r) for r in whole]
+
+
+def test_a_reply_fed_byte_by_byte_is_parsed_as_it_comes() -> None:
+    reader = ReplyReader()
+    seen = [reader.feed(WIRE[i : i + 1]) for i in range(len(WIRE))]
+    complete = [i for i, replies in enumerate(seen) if replies]
+    assert complete == [len(WIRE) - 5, len(WIRE) - 1]  # the array at its last byte, then :9
+
+
+def test_a_large_array_in_pieces_is_parsed_once() -> None:
+    count = 20_000
+    wire = b"*%d\r\n" % count + b"".join(b"$6\r\nkey%03d\r\n" % (n % 1000) for n in range(count))
+    reader = ReplyReader()
+    replies: list[object] = []
+    for at in range(0, len(wire), 4096):
+        replies += reader.feed(wire[at : at + 4096])
+        assert len(reader._buffer) < 4096 + 16  # only a partial element is ever kept
+    assert len(replies) == 1
+    assert len(replies[0]) == count  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -59,4 +84,4 @@ def test_every_cut_of_a_reply_is_incomplete_never_wrong() -> None:
 )
 def test_bytes_that_are_not_resp2_are_a_protocol_error(wire: bytes) -> None:
     with pytest.raises(ProtocolError):
-        parse(wire, 0)
+        ReplyReader().feed(wire)
