@@ -22,6 +22,7 @@ SQLite's deferred transaction gives that, PostgreSQL needs REPEATABLE READ for i
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -132,6 +133,22 @@ def _postgres_engine(url: URL) -> AsyncEngine:
     return engine
 
 
+def _use_wal(cursor: Any) -> None:
+    """WAL belongs to the database file and is set by whichever process gets there first.
+    Switching to it needs the file to itself, and SQLite does not wait for that (busy_timeout
+    does not apply): processes opening a new database together retry for as long as the busy
+    timeout instead of failing with "database is locked". Runs on the driver's thread."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:  # the driver's OperationalError, however it is wrapped
+            if "database is locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.01)
+
+
 def _sqlite_engine(url: URL) -> AsyncEngine:
     database = url.database or ""
     in_file = database not in _MEMORY
@@ -148,7 +165,7 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             if in_file:
-                cursor.execute("PRAGMA journal_mode=WAL")
+                _use_wal(cursor)
         finally:
             cursor.close()
 
