@@ -17,7 +17,7 @@ from typing import Protocol
 
 from authgate.authorizers.base import Principal
 from authgate.clock import Clock
-from authgate.http1.message import BytesBody, Request
+from authgate.http1.message import BytesBody, EmptyBody, Request
 from authgate.iam import sigv4
 from authgate.iam.model import Caller, ResolvedCredential
 from authgate.iam.service import split_session_policy
@@ -164,7 +164,8 @@ class SigV4Authenticator:
         """
         if body is None:
             body = await request.body.read()
-            request.body = BytesBody(body)
+            if not isinstance(request.body, EmptyBody | BytesBody):
+                request.body = BytesBody(body)  # read once: kept for whoever reads it next
         parts = sigv4.RequestParts(
             request.method, request.path, request.query, request.headers, body
         )

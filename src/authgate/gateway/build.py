@@ -72,9 +72,9 @@ class MethodSteps:
         steps: list[Step] = []
         screens = policy is not None or private is not None
         decides = screens or authorization in _BRING_POLICIES
-        if screens or authorization is AuthorizationType.AWS_IAM:
-            # a custom authorizer's caller has nothing to be screened for; the authorize step
-            # gathers condition keys itself when a decision needs them
+        if screens:
+            # without a resource policy or a private endpoint there is nothing to screen for:
+            # the authorize step gathers condition keys itself when a decision needs them
             steps.append(ScreenStep(policy, private_endpoints=private))
         if authorization is not AuthorizationType.NONE:
             spec = api.authorizer_of(method)

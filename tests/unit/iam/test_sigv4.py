@@ -11,7 +11,6 @@ import shutil
 import socket
 import subprocess
 import threading
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -99,7 +98,7 @@ def verify(parts: sigv4.RequestParts, **overrides: Any) -> sigv4.SignedRequest:
 def with_header(parts: sigv4.RequestParts, name: str, value: str | None) -> sigv4.RequestParts:
     """Replace (or, with None, remove) every field called `name`; add it if absent."""
     kept = [(n, v) for n, v in parts.headers if n.lower() != name.lower()]
-    return replace(parts, headers=kept if value is None else [*kept, (name, value)])
+    return parts._replace(headers=kept if value is None else [*kept, (name, value)])
 
 
 def header(parts: sigv4.RequestParts, name: str) -> str:
@@ -368,7 +367,7 @@ def test_unsigned_payload_only_when_allowed() -> None:
     prepared = request.prepare()
     parts = as_parts(prepared.method, prepared.url, prepared.headers, prepared.body)
     assert header(parts, "X-Amz-Content-SHA256") == "UNSIGNED-PAYLOAD"
-    verify(replace(parts, body=b"any body at all"), allow_unsigned_payload=True)
+    verify(parts._replace(body=b"any body at all"), allow_unsigned_payload=True)
     with pytest.raises(sigv4.InvalidSignature) as caught:
         verify(parts)
     assert caught.value.message == sigv4.MSG_CONTENT_SHA256
@@ -376,10 +375,10 @@ def test_unsigned_payload_only_when_allowed() -> None:
 
 def test_precomputed_body_hash() -> None:
     parts = botocore_signed("POST", f"{BASE}/prod/pets", data=b"streamed body")
-    streamed = replace(parts, body=b"", body_sha256=hashlib.sha256(b"streamed body").hexdigest())
+    streamed = parts._replace(body=b"", body_sha256=hashlib.sha256(b"streamed body").hexdigest())
     verify(streamed)
     with pytest.raises(sigv4.SignatureMismatch):
-        verify(replace(streamed, body_sha256=hashlib.sha256(b"other").hexdigest()))
+        verify(streamed._replace(body_sha256=hashlib.sha256(b"other").hexdigest()))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -424,7 +423,7 @@ def test_presigned_url_with_session_token() -> None:
     assert "X-Amz-Security-Token=tok%2F%2B%3D123" in parts.query
     signed = verify(parts, require_signed_session_token=True)
     assert signed.session_token == "tok/+=123"
-    tampered = replace(parts, query=parts.query.replace("tok%2F", "tak%2F"))
+    tampered = parts._replace(query=parts.query.replace("tok%2F", "tak%2F"))
     with pytest.raises(sigv4.SignatureMismatch):
         verify(tampered)
 
@@ -432,10 +431,10 @@ def test_presigned_url_with_session_token() -> None:
 def test_presigned_url_tampering_fails() -> None:
     parts = botocore_presigned(f"{BASE}/prod/pets?x=1")
     for tampered in (
-        replace(parts, path="/prod/other"),
-        replace(parts, query=parts.query.replace("x=1", "x=2")),
-        replace(parts, query=parts.query.replace("X-Amz-Expires=3600", "X-Amz-Expires=3601")),
-        replace(parts, query=parts.query + "&extra=1"),
+        parts._replace(path="/prod/other"),
+        parts._replace(query=parts.query.replace("x=1", "x=2")),
+        parts._replace(query=parts.query.replace("X-Amz-Expires=3600", "X-Amz-Expires=3601")),
+        parts._replace(query=parts.query + "&extra=1"),
         with_header(parts, "Host", "evil.example"),
     ):
         with pytest.raises(sigv4.SignatureMismatch):
@@ -465,7 +464,7 @@ def test_presigned_expires_above_a_week_is_refused() -> None:
 )
 def test_presigned_expires_out_of_range(value: str, message: str) -> None:
     parts = botocore_presigned(f"{BASE}/prod/pets")
-    bad = replace(parts, query=parts.query.replace("X-Amz-Expires=3600", f"X-Amz-Expires={value}"))
+    bad = parts._replace(query=parts.query.replace("X-Amz-Expires=3600", f"X-Amz-Expires={value}"))
     with pytest.raises(sigv4.IncompleteSignature) as caught:
         sigv4.parse(bad)
     assert caught.value.message == message
@@ -477,7 +476,7 @@ def test_presigned_missing_parameters() -> None:
         p for p in parts.query.split("&") if p.split("=")[0] in ("X-Amz-Algorithm", "X-Amz-Date")
     ]
     with pytest.raises(sigv4.IncompleteSignature) as caught:
-        sigv4.parse(replace(parts, query="&".join(kept)))
+        sigv4.parse(parts._replace(query="&".join(kept)))
     assert caught.value.message == (
         "AWS query-string parameters must include 'X-Amz-Credential'. "
         "AWS query-string parameters must include 'X-Amz-Signature'. "
@@ -488,7 +487,7 @@ def test_presigned_missing_parameters() -> None:
 
 def test_presigned_unknown_algorithm_is_no_authentication() -> None:
     parts = botocore_presigned(f"{BASE}/prod/pets")
-    other = replace(parts, query=parts.query.replace("AWS4-HMAC-SHA256", "AWS4-HMAC-SHA512"))
+    other = parts._replace(query=parts.query.replace("AWS4-HMAC-SHA256", "AWS4-HMAC-SHA512"))
     with pytest.raises(sigv4.MissingAuthenticationToken):
         sigv4.parse(other)
 
@@ -558,10 +557,10 @@ def test_skew_message_matches_the_observed_api_gateway_body() -> None:
 def test_signature_for_another_host_or_path(baseline: sigv4.RequestParts) -> None:
     for tampered in (
         with_header(baseline, "Host", "127.0.0.1:8081"),
-        replace(baseline, path="/prod/pets/1"),
-        replace(baseline, path="/prod/Pets"),
-        replace(baseline, query="kind=cat"),
-        replace(baseline, method="PUT"),
+        baseline._replace(path="/prod/pets/1"),
+        baseline._replace(path="/prod/Pets"),
+        baseline._replace(query="kind=cat"),
+        baseline._replace(method="PUT"),
     ):
         with pytest.raises(sigv4.SignatureMismatch) as caught:
             verify(tampered)
@@ -570,17 +569,17 @@ def test_signature_for_another_host_or_path(baseline: sigv4.RequestParts) -> Non
 
 def test_tampered_body(baseline: sigv4.RequestParts) -> None:
     with pytest.raises(sigv4.SignatureMismatch):
-        verify(replace(baseline, body=b'{"name": "rox"}'))
+        verify(baseline._replace(body=b'{"name": "rox"}'))
 
 
 def test_tampered_body_with_content_sha256_header() -> None:
     parts = aws4auth_signed("POST", f"{BASE}/prod/pets", json={"name": "rex"})
     with pytest.raises(sigv4.InvalidSignature) as caught:
-        verify(replace(parts, body=b'{"name": "rox"}'))
+        verify(parts._replace(body=b'{"name": "rox"}'))
     assert caught.value.message == sigv4.MSG_CONTENT_SHA256
     forged = with_header(parts, "x-amz-content-sha256", hashlib.sha256(b"{}").hexdigest())
     with pytest.raises(sigv4.SignatureMismatch):
-        verify(replace(forged, body=b"{}"))
+        verify(forged._replace(body=b"{}"))
 
 
 def test_unsigned_header_injected_but_signed_ones_protected(baseline: sigv4.RequestParts) -> None:
@@ -591,11 +590,11 @@ def test_unsigned_header_injected_but_signed_ones_protected(baseline: sigv4.Requ
     with pytest.raises(sigv4.SignatureMismatch):
         verify(with_header(baseline, "Content-Type", "text/plain"))
     with pytest.raises(sigv4.SignatureMismatch):
-        verify(replace(baseline, headers=[*baseline.headers, ("Content-Type", "text/plain")]))
+        verify(baseline._replace(headers=[*baseline.headers, ("Content-Type", "text/plain")]))
 
 
 def test_the_mismatch_message_shows_the_canonical_strings(baseline: sigv4.RequestParts) -> None:
-    tampered = replace(baseline, path="/prod/other")
+    tampered = baseline._replace(path="/prod/other")
     with pytest.raises(sigv4.SignatureMismatch) as caught:
         verify(tampered)
     error = caught.value
@@ -922,4 +921,4 @@ def test_curl_aws_sigv4_requests_verify(args: list[str]) -> None:
     signed = verify(parts)
     assert signed.access_key_id == ACCESS_KEY
     with pytest.raises(sigv4.SignatureMismatch):
-        verify(replace(parts, body=parts.body + b"x"))
+        verify(parts._replace(body=parts.body + b"x"))
