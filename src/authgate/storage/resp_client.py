@@ -122,7 +122,11 @@ class RespClient:
 
     def _connect_done(self, connecting: asyncio.Future[_Connection]) -> None:
         self._connecting = None
-        if not connecting.cancelled() and connecting.exception() is None:
+        if connecting.cancelled() or connecting.exception() is not None:
+            return
+        if self._closed:  # closed while connecting
+            connecting.result().close()
+        else:
             self._connection = connecting.result()
 
     async def _connect(self) -> _Connection:
@@ -157,6 +161,10 @@ class RespClient:
             raise Unavailable(f"connecting to Redis at {where} took too long") from None
         except (OSError, ssl.SSLError) as exc:
             raise Unavailable(f"cannot connect to Redis at {where}: {exc}") from None
+        except BaseException:  # cancelled (the client closed) or failed while logging in
+            if connection is not None:
+                connection.close()
+            raise
         return connection
 
 
