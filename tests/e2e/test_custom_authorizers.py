@@ -220,6 +220,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     host, port = loop.run(backend.start("127.0.0.1", 0))
     root = tmp_path_factory.mktemp("custom")
     documents = {
+        "sv.json": openapi(
+            {"/who": {"get": secured("sv")}},
+            components={
+                "securitySchemes": {"sv": token_scheme("${stageVariables.authFn}", "X-Token")}
+            },
+        ),
         "pt.json": POWERTOOLS_API,
         "bp.json": BLUEPRINT_API,
         "beh.json": behaviour_api(f"http://{host}:{port}"),
@@ -235,6 +241,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "access_log": "access.log",
         "functions": FUNCTIONS,
         "apis": [
+            {
+                "id": "sv",
+                "definition": "sv.json",
+                "stages": [
+                    {"name": "prod", "variables": {"authFn": "Counted"}},
+                    {"name": "beta", "variables": {"authFn": "RaiseOther"}},
+                ],
+            },
             {"id": "pt", "definition": "pt.json", "stages": prod},
             {"id": "bp", "definition": "bp.json", "stages": prod},
             {"id": "beh", "definition": "beh.json", "stages": prod},
@@ -578,6 +592,16 @@ def test_http_api_payload_1_event(world: World) -> None:
     assert (event["version"], event["type"]) == ("1.0", "REQUEST")
     assert event["methodArn"] == f"arn:aws:execute-api:us-east-1:{ACCOUNT}:policy1/prod/GET/v1"
     assert event["identitySource"] == event["authorizationToken"] == "g,z"
+
+
+def test_a_stage_variable_in_the_authorizer_uri_picks_the_function_per_stage(world: World) -> None:
+    tok = f"allow-{token()}"
+    prod = httpx.get(world.url("sv", "/who", "prod"), headers={"X-Token": tok})
+    assert authorizer_seen(prod)["principalId"] == tok
+    assert world.calls(tok) == 1
+    beta = httpx.get(world.url("sv", "/who", "beta"), headers={"X-Token": tok})
+    assert_aws_error(beta, 500, {"message": None}, "AuthorizerConfigurationException")
+    assert world.calls(tok) == 1  # the beta stage's variable names another function
 
 
 # -- limits ------------------------------------------------------------------------------------

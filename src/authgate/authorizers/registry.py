@@ -4,7 +4,9 @@ A method's authorizer comes from its API's declaration (`x-amazon-apigateway-aut
 into a `definition.model.AuthorizerSpec`) or, for AWS_IAM, from `IAM_AUTHORIZER`. When a
 deployment is compiled, `AuthorizerRegistry.authorizer_for` looks the spec's type up in an
 explicit map of builders and builds one `Authorizer` per API and declaration, which every method
-using it shares (so a custom authorizer's result cache spans its methods, as on AWS). A declared
+using it shares (so a custom authorizer's result cache spans its methods, as on AWS); a
+function authorizer whose `authorizerUri` holds `${stageVariables.NAME}` gets one per resolved
+URI. A declared
 type without a builder fails the deployment, naming where it is declared; it is never served
 unprotected.
 
@@ -24,6 +26,7 @@ Adding a type (say COGNITO_USER_POOLS):
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from authgate.authorizers.base import Authorizer
 from authgate.authorizers.cognito import build_cognito_authorizer
@@ -31,7 +34,14 @@ from authgate.authorizers.custom import build_function_authorizer
 from authgate.authorizers.iam import IamAuthorizer
 from authgate.authorizers.jwt import build_jwt_authorizer
 from authgate.authorizers.services import AuthorizerServices
-from authgate.definition.model import AuthorizerSpec, AuthorizerType, RestApi
+from authgate.definition.compile import substitute_stage_variables
+from authgate.definition.model import (
+    AuthorizerSpec,
+    AuthorizerType,
+    FunctionAuthorizerSettings,
+    RestApi,
+    empty,
+)
 from authgate.errors import ConfigError, Problem
 
 __all__ = [
@@ -72,8 +82,13 @@ class AuthorizerRegistry:
         self._builders = dict(builders() if known is None else known)
         self._built: dict[tuple[str, AuthorizerSpec], Authorizer | ConfigError] = {}
 
-    def authorizer_for(self, api: RestApi, spec: AuthorizerSpec) -> Authorizer:
-        """The Authorizer for `spec` in `api`; ConfigError if its type cannot run here."""
+    def authorizer_for(
+        self, api: RestApi, spec: AuthorizerSpec, variables: Mapping[str, str] | None = None
+    ) -> Authorizer:
+        """The Authorizer for `spec` in `api` on a stage with these `variables`; ConfigError if
+        its type cannot run here. Stages whose variables resolve its `authorizerUri` alike
+        share one."""
+        spec = _on_stage(spec, variables or empty())
         key = (api.id, spec)
         built = self._built.get(key)
         if built is None:
@@ -92,3 +107,17 @@ class AuthorizerRegistry:
             return builder(spec, api, self._services)
         except ConfigError as exc:
             return exc
+
+
+def _on_stage(spec: AuthorizerSpec, variables: Mapping[str, str]) -> AuthorizerSpec:
+    """The declaration with `${stageVariables.NAME}` in a function's authorizerUri resolved for
+    one stage (an alias per stage, say), as AWS resolves it at invocation."""
+    settings = spec.settings
+    if not isinstance(settings, FunctionAuthorizerSettings) or "${" not in settings.function_uri:
+        return spec
+    problems: list[Problem] = []
+    where = f"{spec.location}/x-amazon-apigateway-authorizer/authorizerUri"
+    uri = substitute_stage_variables(settings.function_uri, variables, where, problems)
+    if problems:
+        raise ConfigError(problems)
+    return replace(spec, settings=replace(settings, function_uri=uri))

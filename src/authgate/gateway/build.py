@@ -80,7 +80,8 @@ class MethodSteps:
             spec = api.authorizer_of(method)
             if spec is None:
                 raise ConfigError([Problem(where, f"no authorizer for {authorization.value}")])
-            steps.append(AuthenticateStep(self._authorizers.authorizer_for(api, spec)))
+            authorizer = self._authorizers.authorizer_for(api, spec, stage.variables)
+            steps.append(AuthenticateStep(authorizer))
         if decides:
             steps.append(
                 AuthorizeStep(

@@ -49,6 +49,7 @@ def compile_doc(
     schemes: dict[str, Any],
     scheme: str,
     known: Mapping[AuthorizerType, AuthorizerBuilder] | None = None,
+    stage: Stage | None = None,
 ) -> StageRoutes:
     mock = {"x-amazon-apigateway-integration": {"type": "mock"}, "security": [{scheme: []}]}
     document = {
@@ -66,7 +67,7 @@ def compile_doc(
         steps = MethodSteps(AuthorizerRegistry(services, known))
     return compile_stage(
         api,
-        Stage("prod"),
+        stage or Stage("prod"),
         account_id="123456789012",
         region="us-east-1",
         deployment_id="d1",
@@ -101,10 +102,10 @@ def test_a_declared_type_without_a_builder_fails_the_deployment_once_with_its_lo
     ]
 
 
-def lambda_scheme(**authorizer: Any) -> dict[str, Any]:
+def lambda_scheme(function: str = "Missing", **authorizer: Any) -> dict[str, Any]:
     uri = (
         "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
-        "arn:aws:lambda:us-east-1:123456789012:function:Missing/invocations"
+        f"arn:aws:lambda:us-east-1:123456789012:function:{function}/invocations"
     )
     return {
         "type": "apiKey",
@@ -134,3 +135,14 @@ def test_context_identity_sources_authgate_cannot_read_are_refused_at_load() -> 
     assert [p.message for p in caught.value.problems] == [
         "identity source 'context.authorizer.claims' is not supported yet"
     ]
+
+
+def test_an_undefined_stage_variable_in_an_authorizer_uri_fails_at_its_uri() -> None:
+    scheme = lambda_scheme("${stageVariables.fn}", type="token")
+    with pytest.raises(ConfigError) as caught:
+        compile_doc({"tok": scheme}, "tok", stage=Stage("prod", {"other": "x"}))
+    (problem,) = caught.value.problems
+    assert problem.location.endswith("/tok/x-amazon-apigateway-authorizer/authorizerUri")
+    assert problem.message == "stage variable 'fn' is not defined"
+    with pytest.raises(ConfigError, match="names no function in the function map"):
+        compile_doc({"tok": scheme}, "tok", stage=Stage("prod", {"fn": "Absent"}))
