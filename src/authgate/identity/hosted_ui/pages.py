@@ -18,7 +18,7 @@ from authgate.identity.hosted_ui.context import EXPIRED_FORM, Completion, Page
 from authgate.identity.hosted_ui.cookies import Cookies
 from authgate.identity.hosted_ui.render import message_page
 from authgate.identity.hosted_ui.signin_pages import SignInPages
-from authgate.identity.oauth2.wire import form, parameters, redirect
+from authgate.identity.oauth2.wire import browser_error, form, parameters
 from authgate.identity.oauth_authorize import RedirectedError
 from authgate.identity.oauth_errors import OAuthError, UnredirectableRequest
 from authgate.identity.provider import UserPoolServices
@@ -84,9 +84,5 @@ class HostedPages:
                 else:
                     page.error = EXPIRED_FORM
             return await handler(page)
-        except UnredirectableRequest as refused:
-            return message_page("Something went wrong", refused.message)
-        except RedirectedError as error:
-            return redirect(error.location)
-        except OAuthError as error:
-            return message_page("Something went wrong", error.description or error.error)
+        except (UnredirectableRequest, RedirectedError, OAuthError) as error:
+            return browser_error(error)

@@ -35,7 +35,7 @@ from authgate.identity.hosted_ui.context import Completion
 from authgate.identity.hosted_ui.cookies import FEDERATION, FEDERATION_LIFETIME, Cookies
 from authgate.identity.hosted_ui.render import message_page
 from authgate.identity.model import IdentityProviderRecord
-from authgate.identity.oauth2.wire import parameters, redirect
+from authgate.identity.oauth2.wire import browser_error, parameters, redirect
 from authgate.identity.oauth_authorize import AuthorizationRequest, RedirectedError
 from authgate.identity.oauth_errors import OAuthError, UnredirectableRequest
 from authgate.identity.provider import UserPoolServices
@@ -142,10 +142,8 @@ class Federation:
             )
         try:
             authorization = await self._services.authorizations.check(pending["q"])
-        except UnredirectableRequest as refused:
-            return message_page("Something went wrong", refused.message, headers=[clear])
-        except RedirectedError as error:
-            return redirect(error.location, [clear])
+        except (UnredirectableRequest, RedirectedError) as error:
+            return browser_error(error, [clear])
         if "error" in answer or not answer.get("code"):
             return authorization_error(
                 authorization, "the identity provider refused the sign-in", clear

@@ -22,11 +22,12 @@ from authgate.http1.message import Request, Response
 from authgate.identity.hosted_ui.context import Completion
 from authgate.identity.hosted_ui.cookies import PENDING, SESSION, Cookies
 from authgate.identity.hosted_ui.pages import HostedPages, authorization_parameters
-from authgate.identity.hosted_ui.render import STYLESHEET, message_page, stylesheet
+from authgate.identity.hosted_ui.render import STYLESHEET, stylesheet
 from authgate.identity.oauth2.federation import CALLBACK_PATH, Federation
 from authgate.identity.oauth2.wire import (
     basic_credentials,
     bearer_token,
+    browser_error,
     error_response,
     form,
     json_response,
@@ -128,23 +129,15 @@ class OAuthPlane:
             if signed_in is not None:
                 return signed_in
             return redirect(f"/login?{authorization.query}")
-        except UnredirectableRequest as refused:
-            return message_page("Something went wrong", refused.message)
-        except RedirectedError as error:
-            return redirect(error.location)
-        except OAuthError as error:
-            return message_page("Something went wrong", error.description or error.error)
+        except (UnredirectableRequest, RedirectedError, OAuthError) as error:
+            return browser_error(error)
 
     async def _logout(self, request: Request) -> Response:
         """Cognito's /logout: the hosted session ends (tokens stay valid, as on AWS)."""
         try:
             location = await self._services.authorizations.logout(parameters(request.query))
-        except UnredirectableRequest as refused:
-            return message_page("Something went wrong", refused.message)
-        except RedirectedError as error:
-            return redirect(error.location)
-        except OAuthError as error:
-            return message_page("Something went wrong", error.description or error.error)
+        except (UnredirectableRequest, RedirectedError, OAuthError) as error:
+            return browser_error(error)
         return redirect(location, [self._cookies.clear(SESSION), self._cookies.clear(PENDING)])
 
     # -- the clients' endpoints ------------------------------------------------------------------

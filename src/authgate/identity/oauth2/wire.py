@@ -14,7 +14,9 @@ from urllib.parse import parse_qsl, unquote_plus
 import orjson
 
 from authgate.http1.message import BodyTooLarge, Headers, Request, Response
-from authgate.identity.oauth_errors import OAuthError
+from authgate.identity.hosted_ui.render import message_page
+from authgate.identity.oauth_authorize import RedirectedError
+from authgate.identity.oauth_errors import OAuthError, UnredirectableRequest
 
 MAX_FORM_BYTES: Final = 64 * 1024
 MAX_FIELDS: Final = 64
@@ -112,3 +114,17 @@ def error_response(error: OAuthError) -> Response:
 
 def redirect(location: str, headers: Headers | None = None) -> Response:
     return Response(302, [("location", location), *NO_STORE, *(headers or [])])
+
+
+def browser_error(
+    error: UnredirectableRequest | RedirectedError | OAuthError, headers: Headers | None = None
+) -> Response:
+    """How an endpoint a browser follows answers a refused authorization: back to the client
+    when its redirect URI is known to be safe, else a page saying what went wrong."""
+    if isinstance(error, RedirectedError):
+        return redirect(error.location, headers)
+    if isinstance(error, UnredirectableRequest):
+        message = error.message
+    else:
+        message = error.description or error.error
+    return message_page("Something went wrong", message, headers=headers or ())
