@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -93,3 +95,23 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def serve_gateway(config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """`authgate serve` as a separate process, as a fleet member runs; its output goes to `log`."""
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "authgate",
+                "serve",
+                "--config",
+                str(config),
+                "--port",
+                str(port),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )

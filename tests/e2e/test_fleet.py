@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import configparser
 import json
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +29,7 @@ from botocore.exceptions import ClientError
 from tests.e2e.test_rest_apis import pets
 from tests.e2e.test_usage_plans import API
 from tests.postgres_service import scratch_database
-from tests.support import free_port, wait_for
+from tests.support import free_port, serve_gateway, wait_for
 
 FEED = 5.0
 """How long a change may take to reach the other process (the feed polls every second)."""
@@ -58,26 +56,6 @@ class Fleet:
             aws_access_key_id=key[0],
             aws_secret_access_key=key[1],
             config=Config(retries={"total_max_attempts": 1}, read_timeout=10),
-        )
-
-
-def serve(config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as output:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "authgate",
-                "serve",
-                "--config",
-                str(config),
-                "--port",
-                str(port),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env={**os.environ},
         )
 
 
@@ -111,7 +89,7 @@ def fleet(
         try:
             for n in range(2):  # one after the other: the first creates the tables and admin
                 port, log = free_port(), directory / f"gateway{n}.log"
-                processes.append(serve(directory / "authgate.yaml", port, log))
+                processes.append(serve_gateway(directory / "authgate.yaml", port, log))
                 urls.append(f"http://127.0.0.1:{port}")
                 if not wait_for(lambda: up(urls[-1]), timeout=30):
                     pytest.fail(f"gateway {n} did not start:\n{log.read_text()[-3000:]}")

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import configparser
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,26 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.e2e.userpools import NO_RETRIES, PASSWORD
-from tests.support import free_port, wait_for
-
-
-def serve(config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as output:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "authgate",
-                "serve",
-                "--config",
-                str(config),
-                "--port",
-                str(port),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+from tests.support import free_port, serve_gateway, wait_for
 
 
 def up(url: str) -> bool:
@@ -63,7 +42,9 @@ def two(tmp_path: Path) -> Iterator[tuple[list[str], Path]]:
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for port, url in zip(ports, urls, strict=True):
-            processes.append(serve(tmp_path / "authgate.yaml", port, tmp_path / f"{port}.log"))
+            processes.append(
+                serve_gateway(tmp_path / "authgate.yaml", port, tmp_path / f"{port}.log")
+            )
             assert wait_for(lambda url=url: up(url), timeout=20), "a gateway did not start"
         yield urls, tmp_path / "data"
     finally:
