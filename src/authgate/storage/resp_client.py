@@ -151,19 +151,15 @@ class RespClient:
                     await connection.send(encode(login))
                 if address.db:
                     await connection.send(encode(("SELECT", address.db)))
-        except ReplyError as exc:
-            if connection is not None:
+        except BaseException as exc:
+            if connection is not None:  # made, then refused, timed out or cancelled
                 connection.close()
-            raise Unavailable(f"Redis at {where} refused the session: {exc}") from None
-        except TimeoutError:
-            if connection is not None:
-                connection.close()
-            raise Unavailable(f"connecting to Redis at {where} took too long") from None
-        except (OSError, ssl.SSLError) as exc:
-            raise Unavailable(f"cannot connect to Redis at {where}: {exc}") from None
-        except BaseException:  # cancelled (the client closed) or failed while logging in
-            if connection is not None:
-                connection.close()
+            if isinstance(exc, ReplyError):
+                raise Unavailable(f"Redis at {where} refused the session: {exc}") from None
+            if isinstance(exc, TimeoutError):
+                raise Unavailable(f"connecting to Redis at {where} took too long") from None
+            if isinstance(exc, OSError | ssl.SSLError):
+                raise Unavailable(f"cannot connect to Redis at {where}: {exc}") from None
             raise
         return connection
 
