@@ -8,7 +8,7 @@ keep-alive requests is in flight, and prints instructions per request with the s
 bench/dataplane.py. Kernel work (the socket calls) is not counted, so the authgate / nginx
 ratio here is a floor of the wall-clock one; the route ratios compare like with like.
 
-    .venv/bin/python bench/instructions.py [--requests 2000]
+    .venv/bin/python bench/instructions.py [--requests 2000] [--only "API key"]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -29,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dataplane import (
     BENCH_TOKEN,
     BODY,
+    NO_AUTH,
     Processes,
     api_key,
     authgate_files,
@@ -144,6 +146,13 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--requests", type=int, default=2000, help="counted requests per route")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="count only the routes whose name contains TEXT (repeatable), and the no-auth route",
+    )
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         raise SystemExit("valgrind is not installed (Debian package: valgrind)")
@@ -206,50 +215,35 @@ def main(argv: list[str] | None = None) -> int:
             )
             wait_for_port(port, gateway.process, "authgate", work / "authgate" / "authgate.log")
             base = f"http://127.0.0.1:{port}/bench"
-            rows = [
-                ("nginx proxy", proxy.measure(proxy_port, "/data.json", {}, args.requests)),
-                ("authgate, no auth", gateway.measure(port, "/bench/data.json", {}, args.requests)),
+            state = work / "authgate"
+            routes: list[tuple[str, str, Callable[[], dict[str, str]]]] = [
+                ("authgate, no auth", "/bench/data.json", dict),
                 (
                     "authgate, IAM (SigV4)",
-                    gateway.measure(
-                        port,
-                        "/bench/iam/data.json",
-                        signed_headers(work / "authgate", f"{base}/iam/data.json"),
-                        args.requests,
-                    ),
+                    "/bench/iam/data.json",
+                    lambda: signed_headers(state, f"{base}/iam/data.json"),
                 ),
-                (
-                    "authgate, JWT (cached verified token)",
-                    gateway.measure(port, "/bench/jwt/data.json", jwt_headers(), args.requests),
-                ),
+                ("authgate, JWT (cached verified token)", "/bench/jwt/data.json", jwt_headers),
                 (
                     "authgate, custom authorizer (cached)",
-                    gateway.measure(
-                        port,
-                        "/bench/custom/data.json",
-                        {"Authorization": BENCH_TOKEN},
-                        args.requests,
-                    ),
+                    "/bench/custom/data.json",
+                    lambda: {"Authorization": BENCH_TOKEN},
                 ),
                 (
                     "authgate, user pool (cached ID token)",
-                    gateway.measure(
-                        port,
-                        "/bench/pool/data.json",
-                        pool_headers(work / "authgate", port),
-                        args.requests,
-                    ),
+                    "/bench/pool/data.json",
+                    lambda: pool_headers(state, port),
                 ),
                 (
                     "authgate, API key (memory)",
-                    gateway.measure(
-                        port,
-                        "/bench/keyed/data.json",
-                        api_key(work / "authgate", port),
-                        args.requests,
-                    ),
+                    "/bench/keyed/data.json",
+                    lambda: api_key(state, port),
                 ),
             ]
+            rows = [("nginx proxy", proxy.measure(proxy_port, "/data.json", {}, args.requests))]
+            for name, path, headers in routes:
+                if name == NO_AUTH or any(text in name for text in args.only) or not args.only:
+                    rows.append((name, gateway.measure(port, path, headers(), args.requests)))
     finally:
         procs.stop_all()
     report(dict(rows))
@@ -261,17 +255,12 @@ def report(per_request: dict[str, float]) -> None:
     print(f"{'target':<{width}}  {'instructions/request':>20}")
     for name, count in per_request.items():
         print(f"{name:<{width}}  {count:>20,.0f}")
-    open_route = per_request["authgate, no auth"]
+    open_route = per_request[NO_AUTH]
     nginx = per_request["nginx proxy"]
     print(f"nginx / authgate (user-space instructions) = {nginx / open_route:.2f}")
-    for name in (
-        "authgate, IAM (SigV4)",
-        "authgate, JWT (cached verified token)",
-        "authgate, custom authorizer (cached)",
-        "authgate, user pool (cached ID token)",
-        "authgate, API key (memory)",
-    ):
-        print(f"no-auth / {name.removeprefix('authgate, ')} = {open_route / per_request[name]:.2f}")
+    for name, count in per_request.items():
+        if name.startswith("authgate, ") and name != NO_AUTH:
+            print(f"no-auth / {name.removeprefix('authgate, ')} = {open_route / count:.2f}")
 
 
 if __name__ == "__main__":
