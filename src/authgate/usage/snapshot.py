@@ -1,8 +1,8 @@
 """The gateway's view of keys and plans: what the `meter` step reads, built in one read.
 
 The meter step holds a `UsageSnapshot` and rebuilds it (`await view.snapshot()`) when
-`view.generation` changes. Per request it computes `view.digest(header_value)` (one HMAC, no
-I/O) and looks the key up with a dict get; the key's `plans` then give, for the request's
+`view.generation` changes. It finds a key by `view.digest(header_value)` (one HMAC, no I/O,
+computed once per known key) and a dict get; the key's `plans` then give, for the request's
 (api id, stage), the plan's throttle, method throttles and quota.
 
 Throttles come as `(rate, burst)` ready for a token bucket. AWS lets either field of a usage

@@ -24,7 +24,7 @@ from authgate.gateway.exchange import Exchange
 from authgate.gateway.responses import Rejection, ResponseType
 from authgate.storage.counters import CounterStore, CounterUnavailable, QuotaWindow, TokenBucket
 from authgate.usage.quota import Period, Quota, Window, window_at
-from authgate.usage.snapshot import Limit, PlanEntry, UsageSnapshot
+from authgate.usage.snapshot import KeyEntry, Limit, PlanEntry, UsageSnapshot
 
 log = logging.getLogger("authgate.meter")
 
@@ -37,7 +37,7 @@ _UNAVAILABLE = Rejection(
 )
 ACCOUNT_BUCKET = "account"
 _KNOWN_KEYS = 10_000
-"""Keys whose buckets a method keeps at once; past it the memo starts again."""
+"""Keys a memo (digests, a method's buckets) holds at once; past it the memo starts again."""
 
 
 class UsageSource(Protocol):
@@ -78,6 +78,25 @@ class Metering:
         self._snapshot: UsageSnapshot | None = None
         self._today = Window("", 0.0, 0.0)
         self._windows: dict[str, tuple[Quota, Window, QuotaWindow]] = {}
+        self._digests: dict[str, str] = {}
+        """Values of known keys → their digests, so a key's HMAC is computed once, not per
+        request. Only values that found a key are kept (what callers cannot fill at will), and
+        holding them adds nothing to what this process already holds: the master key that
+        opens every sealed value. A dict finds a string by its hash and compares bytes only
+        on an equal hash, so a lookup reveals nothing about how close a guess was."""
+
+    def key_entry(self, snapshot: UsageSnapshot, value: str) -> KeyEntry | None:
+        """The key whose value `value` is, as of `snapshot`."""
+        digest = self._digests.get(value)
+        if digest is not None:
+            return snapshot.keys_by_digest.get(digest)
+        digest = self.usage.digest(value)
+        key = snapshot.keys_by_digest.get(digest)
+        if key is not None:
+            if len(self._digests) >= _KNOWN_KEYS:
+                self._digests.clear()
+            self._digests[value] = digest
+        return key
 
     async def snapshot(self) -> UsageSnapshot:
         snapshot = self._snapshot
@@ -193,8 +212,7 @@ class MeterStep:
             value = exchange.request.header("x-api-key")
         if not value:
             return _FORBIDDEN
-        snapshot = await metering.snapshot()
-        key = snapshot.keys_by_digest.get(metering.usage.digest(value))
+        key = metering.key_entry(await metering.snapshot(), value)
         if key is None or not key.enabled:
             return _FORBIDDEN
         plan = key.plans.get((method.api_id, method.stage))
