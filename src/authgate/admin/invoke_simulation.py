@@ -127,7 +127,7 @@ async def _run_steps(
                 else:
                     exchange.record("screen", "rejected", rejection.reason)
                 return _Outcome("screen", rejection, decision)
-            exchange.record("screen", "passed")
+            exchange.passed("screen")
         elif isinstance(step, AuthenticateStep):
             if principal is None:  # unsigned: the real step refuses it, as it would
                 refused = await step(exchange)

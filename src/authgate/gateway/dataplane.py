@@ -140,8 +140,6 @@ class DataPlane:
         stage = exchange.stage
         key = (stage.api_id, stage.stage) if stage else ("-", "-")
         self.access_log.write(exchange, self._formats.get(key), status, length)
-        if exchange.error_type is not None or any(
-            entry[1] != "passed" for entry in exchange.trail
-        ):  # something was decided (a step that merely let the request by decided nothing)
+        if exchange.decided or exchange.error_type is not None:
             self.decisions.keep(exchange, status)
         self.metrics.observe(key[0], key[1], status, time.monotonic() - exchange.started)

@@ -22,6 +22,9 @@ A plain tuple of strings: made several times a request (a named tuple's construc
 Python call), and the decision log keeps thousands, which the collector never has to visit."""
 
 
+PASSED = "passed"
+
+
 @dataclass(slots=True)
 class Exchange:
     request: Request
@@ -43,6 +46,8 @@ class Exchange:
     identity: dict[str, object | None] = field(default_factory=dict)
     """Extra `requestContext.identity` fields (apiKey, accessKey, userArn, ...)."""
     trail: list[TrailEntry] = field(default_factory=list)
+    decided: bool = False
+    """Whether the trail holds a decision: an entry other than a step that merely passed."""
     principal: Principal | None = None
     """Who the authenticate step found the caller to be; None for anonymous callers."""
     context_keys: ContextKeys = EMPTY_KEYS
@@ -56,6 +61,12 @@ class Exchange:
 
     def record(self, step: str, outcome: str, detail: str = "") -> None:
         self.trail.append((step, outcome, detail))
+        if outcome != PASSED:
+            self.decided = True
+
+    def passed(self, step: str) -> None:
+        """`step` let the request by and decided nothing."""
+        self.trail.append((step, PASSED, ""))
 
     @property
     def method_arn(self) -> str:

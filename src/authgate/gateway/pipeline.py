@@ -36,7 +36,7 @@ async def run(exchange: Exchange, method: MethodPlan) -> Response | Rejection:
                 exchange.record(step.name, "rejected", rejection.reason or rejection.type.name)
             return rejection
         if len(trail) == recorded:  # a step that said nothing about itself
-            exchange.record(step.name, "passed")
+            exchange.passed(step.name)
     try:
         return await method.integration.invoke(exchange)
     except IntegrationTimeout as exc:

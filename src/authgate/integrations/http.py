@@ -80,7 +80,7 @@ class _HttpBase:
         started = time.monotonic()
         try:
             return await self._pool.request(
-                method, self._url._replace(target=target), headers, body, timeout=self._timeout
+                method, self._url.with_target(target), headers, body, timeout=self._timeout
             )
         finally:
             exchange.integration_latency_ms = int((time.monotonic() - started) * 1000)

@@ -64,6 +64,7 @@ class AuthorizeStep:
                 cache[key] = found
             decision, entry = found
             exchange.trail.append(entry)
+            exchange.decided = True
         else:
             decision = self.decide(exchange, principal)
             exchange.record("authorize", decision.effect, decision.reason)
