@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import configparser
 import contextlib
+import dataclasses
 import os
 import re
 import secrets
@@ -86,6 +87,10 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int
+    cpu_us: float = 0.0
+    """CPU time (user + system) the proxy under test spent per request: unlike requests/s, a
+    neighbour on a shared machine taking CPU away does not change it."""
 
 
 class Processes:
@@ -285,15 +290,17 @@ apis:
 
 _LATENCY = re.compile(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 _RPS = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
+_REQUESTS = re.compile(r"^\s*(\d+) requests in ", re.MULTILINE)
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 def parse_wrk(name: str, output: str) -> Result:
     rps = _RPS.search(output)
+    requests = _REQUESTS.search(output)
     percentiles = {
         m.group(1): float(m.group(2)) * _UNIT_MS[m.group(3)] for m in _LATENCY.finditer(output)
     }
-    if rps is None or "50" not in percentiles or "99" not in percentiles:
+    if rps is None or requests is None or "50" not in percentiles or "99" not in percentiles:
         raise RuntimeError(f"cannot read wrk's output for {name}:\n{output}")
     errors = 0
     for match in re.finditer(r"Non-2xx or 3xx responses:\s+(\d+)", output):
@@ -303,7 +310,31 @@ def parse_wrk(name: str, output: str) -> Result:
     )
     if socket_errors:
         errors += sum(int(g) for g in socket_errors.groups())
-    return Result(name, float(rps.group(1)), percentiles["50"], percentiles["99"], errors)
+    return Result(
+        name,
+        float(rps.group(1)),
+        percentiles["50"],
+        percentiles["99"],
+        errors,
+        int(requests.group(1)),
+    )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its live children (nginx's worker), from /proc."""
+    total = 0.0
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            pids += [int(child) for child in (task / "children").read_text().split()]
+    for one in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / _TICKS
+    return total
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def run_wrk(
@@ -323,8 +354,8 @@ def run_wrk(
     return done.stdout
 
 
-Target = tuple[str, str, dict[str, str]]
-"""(name, URL, extra request headers)."""
+Target = tuple[str, str, dict[str, str], int]
+"""(name, URL, extra request headers, PID of the process serving it)."""
 
 
 NGINX = "nginx proxy"
@@ -337,12 +368,12 @@ def references() -> dict[str, str]:
 
 def measure(
     targets: list[Target], args: argparse.Namespace, cpu: int | None
-) -> tuple[list[Result], dict[str, float]]:
+) -> tuple[list[Result], Ratios]:
     """Warm each target up, then measure them `rounds` times. A compared target runs right
     after (or, every other round, right before) the target it is a ratio of, and its ratio is
     the median of those pairs: a shared machine's speed drifts over minutes, and a pair of
     back-to-back runs sees the same machine. Each target's row is its median run."""
-    for _, url, headers in targets:
+    for _, url, headers, _ in targets:
         check_once(url, headers)
         if args.warmup > 0:
             run_wrk(url, args.warmup, args.connections, cpu, headers)
@@ -351,13 +382,19 @@ def measure(
     referenced = set(pairs.values())
     runs: dict[str, list[Result]] = {name: [] for name in named}
     ratios: dict[str, list[float]] = {name: [] for name in pairs}
+    cpu_ratios: dict[str, list[float]] = {name: [] for name in pairs}
 
     def run(name: str, round_: int) -> Result:
-        _, url, headers = named[name]
-        result = parse_wrk(name, run_wrk(url, args.duration, args.connections, cpu, headers))
+        _, url, headers, pid = named[name]
+        before = cpu_seconds(pid)
+        output = run_wrk(url, args.duration, args.connections, cpu, headers)
+        result = parse_wrk(name, output)
+        used = cpu_seconds(pid) - before
+        result = dataclasses.replace(result, cpu_us=used / max(1, result.requests) * 1e6)
         runs[name].append(result)
         print(
-            f"  round {round_ + 1}: {name}: {result.rps:,.0f} req/s, p99 {result.p99_ms:.2f} ms",
+            f"  round {round_ + 1}: {name}: {result.rps:,.0f} req/s, p99 {result.p99_ms:.2f} ms, "
+            f"{result.cpu_us:.1f} CPU µs/request",
             file=sys.stderr,
         )
         return result
@@ -376,8 +413,22 @@ def measure(
                 base = run(reference, round_)
                 measured = run(name, round_)
             ratios[name].append(measured.rps / base.rps if base.rps else 0.0)
+            cpu_ratios[name].append(base.cpu_us / measured.cpu_us if measured.cpu_us else 0.0)
     medians = [sorted(runs[name], key=lambda r: r.rps)[len(runs[name]) // 2] for name in named]
-    return medians, {name: statistics.median(values) for name, values in ratios.items()}
+    return medians, Ratios(
+        {name: statistics.median(values) for name, values in ratios.items()},
+        {name: statistics.median(values) for name, values in cpu_ratios.items()},
+    )
+
+
+@dataclass
+class Ratios:
+    wall: dict[str, float]
+    """Target → the median of its pairs' requests/s ratios."""
+    cpu: dict[str, float]
+    """Target → the median of its pairs' ratios of CPU time per request (the reference's over
+    the target's): requests per CPU-second, the same ratio with the shared machine's drift
+    taken out."""
 
 
 def check_once(url: str, headers: dict[str, str]) -> None:
@@ -417,8 +468,10 @@ def jwt_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {jwt.encode(claims, secret, algorithm='HS256')}"}
 
 
-def start_authgate(procs: Processes, work: Path, backend_port: int, counters: str) -> int:
-    """Start authgate on CPU 0; returns its port."""
+def start_authgate(
+    procs: Processes, work: Path, backend_port: int, counters: str
+) -> tuple[int, int]:
+    """Start authgate on CPU 0; returns its port and PID."""
     port = free_port()
     log = work / "authgate.log"
     config = authgate_files(work, backend_port, counters)
@@ -426,7 +479,7 @@ def start_authgate(procs: Processes, work: Path, backend_port: int, counters: st
     argv += ["--host", "127.0.0.1", "--port", str(port)]
     process = procs.start("authgate", pinned(0, argv), log, work)
     wait_for_port(port, process, "authgate", log)
-    return port
+    return port, process.pid
 
 
 def admin_credentials(work: Path) -> Credentials:
@@ -562,10 +615,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"root {www}; location / {{ }} }}",
             )
             log = work / "backend.log"
-            process = procs.start(
+            backend = procs.start(
                 "backend nginx", pinned(load_cpu, [nginx, "-c", str(backend_conf)]), log, work
             )
-            wait_for_port(backend_port, process, "backend nginx", log)
+            wait_for_port(backend_port, backend, "backend nginx", log)
 
             proxy_port = free_port()
             proxy_conf = nginx_config(
@@ -578,43 +631,62 @@ def main(argv: list[str] | None = None) -> int:
                 f'proxy_set_header Connection ""; }} }}',
             )
             log = work / "proxy.log"
-            process = procs.start(
+            proxy = procs.start(
                 "proxy nginx", pinned(proxy_cpu, [nginx, "-c", str(proxy_conf)]), log, work
             )
-            wait_for_port(proxy_port, process, "proxy nginx", log)
+            wait_for_port(proxy_port, proxy, "proxy nginx", log)
 
-            port = start_authgate(procs, work / "memory", backend_port, "memory://")
+            port, pid = start_authgate(procs, work / "memory", backend_port, "memory://")
             base = f"http://127.0.0.1:{port}/bench"
             iam_url = f"{base}/iam/data.json"
             targets: list[Target] = [
-                ("backend (direct)", f"http://127.0.0.1:{backend_port}/data.json", {}),
-                (NGINX, f"http://127.0.0.1:{proxy_port}/data.json", {}),
-                (NO_AUTH, f"{base}/data.json", {}),
-                ("authgate, IAM (SigV4)", iam_url, signed_headers(work / "memory", iam_url)),
+                (
+                    "backend (direct)",
+                    f"http://127.0.0.1:{backend_port}/data.json",
+                    {},
+                    backend.pid,
+                ),
+                (NGINX, f"http://127.0.0.1:{proxy_port}/data.json", {}, proxy.pid),
+                (NO_AUTH, f"{base}/data.json", {}, pid),
+                ("authgate, IAM (SigV4)", iam_url, signed_headers(work / "memory", iam_url), pid),
                 (
                     "authgate, custom authorizer (cached)",
                     f"{base}/custom/data.json",
                     {"Authorization": BENCH_TOKEN},
+                    pid,
                 ),
-                ("authgate, JWT (cached verified token)", f"{base}/jwt/data.json", jwt_headers()),
+                (
+                    "authgate, JWT (cached verified token)",
+                    f"{base}/jwt/data.json",
+                    jwt_headers(),
+                    pid,
+                ),
                 (
                     "authgate, user pool (cached ID token)",
                     f"{base}/pool/data.json",
                     pool_headers(work / "memory", port),
+                    pid,
                 ),
                 (
                     "authgate, API key (memory)",
                     f"{base}/keyed/data.json",
                     api_key(work / "memory", port),
+                    pid,
                 ),
             ]
             redis_url = start_redis(procs, work, load_cpu)
             if redis_url is not None:
-                redis_port = start_authgate(procs, work / "redis", backend_port, redis_url)
+                redis_port, redis_pid = start_authgate(
+                    procs, work / "redis", backend_port, redis_url
+                )
                 redis_base = f"http://127.0.0.1:{redis_port}/bench"
                 key = api_key(work / "redis", redis_port)
-                targets.append(("authgate, no auth (Redis)", f"{redis_base}/data.json", {}))
-                targets.append(("authgate, API key (Redis)", f"{redis_base}/keyed/data.json", key))
+                targets.append(
+                    ("authgate, no auth (Redis)", f"{redis_base}/data.json", {}, redis_pid)
+                )
+                targets.append(
+                    ("authgate, API key (Redis)", f"{redis_base}/keyed/data.json", key, redis_pid)
+                )
 
             print(
                 f"wrk -c{args.connections} --latency, {args.rounds} x {args.duration:g} s per "
@@ -664,13 +736,19 @@ ROUTE_TARGETS = (
 """(label, target name, least requests/s as a share of the no-auth route's)."""
 
 
-def report(results: list[Result], ratios: dict[str, float], strict: bool) -> int:
-    """The table of median runs, then each ratio (the median of its back-to-back pairs)."""
+def report(results: list[Result], all_ratios: Ratios, strict: bool) -> int:
+    """The table of median runs, then each ratio (the median of its back-to-back pairs), with
+    the same ratio by CPU time per request beside it. Targets are judged on requests/s."""
+    ratios, cpu = all_ratios.wall, all_ratios.cpu
     width = max(len(r.name) for r in results)
-    print(f"{'target':<{width}}  {'req/s':>10}  {'p50 ms':>8}  {'p99 ms':>8}  {'errors':>6}")
+    print(
+        f"{'target':<{width}}  {'req/s':>10}  {'p50 ms':>8}  {'p99 ms':>8}  {'errors':>6}"
+        f"  {'CPU µs/req':>10}"
+    )
     for r in results:
         print(
             f"{r.name:<{width}}  {r.rps:>10,.0f}  {r.p50_ms:>8.2f}  {r.p99_ms:>8.2f}  {r.errors:>6}"
+            f"  {r.cpu_us:>10.1f}"
         )
     by_name = {r.name: r for r in results}
     authgate = by_name[NO_AUTH]
@@ -680,7 +758,8 @@ def report(results: list[Result], ratios: dict[str, float], strict: bool) -> int
         all_met = ratio >= TARGET_RATIO and authgate.p99_ms < TARGET_P99_MS and authgate.errors == 0
         print(
             f"authgate / nginx = {ratio:.3f}  (target >= {TARGET_RATIO:.2f} with p99 < "
-            f"{TARGET_P99_MS:g} ms: {'met' if all_met else 'MISSED'})"
+            f"{TARGET_P99_MS:g} ms: {'met' if all_met else 'MISSED'}; "
+            f"by CPU time {cpu[NO_AUTH]:.3f})"
         )
     for label, name, target in ROUTE_TARGETS:
         route = by_name.get(name)
@@ -691,7 +770,7 @@ def report(results: list[Result], ratios: dict[str, float], strict: bool) -> int
         all_met = all_met and route_met
         print(
             f"{label} / no-auth route = {route_ratio:.3f}  (target >= {target:.2f}: "
-            f"{'met' if route_met else 'MISSED'})"
+            f"{'met' if route_met else 'MISSED'}; by CPU time {cpu[name]:.3f})"
         )
     return 1 if strict and not all_met else 0
 
