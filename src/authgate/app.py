@@ -28,6 +28,7 @@ from authgate.authorizers.registry import AuthorizerRegistry
 from authgate.authorizers.services import AuthorizerServices, UserPools
 from authgate.authorizers.sigv4 import CredentialCache, SigV4Authenticator, credential_service
 from authgate.clock import Clock, SystemClock
+from authgate.completions import Completions
 from authgate.definition.compile import StepFactory, compile_stage, no_steps
 from authgate.definition.deploy import compile_deployed
 from authgate.definition.model import Integration as IntegrationSpec
@@ -283,6 +284,8 @@ class Application:
         self.access_log = AccessLog.open(settings.access_log)
         self.decisions = DecisionLog()
         self.servers: list[HttpServer] = []
+        self.completions = Completions()
+        """Control-plane requests, finished even when their clients hang up."""
         self.new_admin_key: NewAccessKey | None = None
         self._engine: AsyncEngine | None = None
         self._flusher: asyncio.Task[None] | None = None
@@ -471,16 +474,16 @@ class Application:
                 generate_latest(self.registry),
             )
         if request.method == "POST" and is_cognito(request):
-            return await self.management.cognito_idp(request)
+            return await self.completions.run(self.management.cognito_idp(request))
         if "/.well-known/" in path:
             document = await well_known(request, self.user_pools)
             if document is not None:
                 return document
         if self.oauth.serves(path):
-            return await self.oauth(request)
+            return await self.completions.run(self.oauth(request))
         service = credential_service(request)
         if service is not None and service != EXECUTE_API:
-            return await self.management(request, service)
+            return await self.completions.run(self.management(request, service))
         return await self.dataplane(request, endpoint)
 
     def _server(self, endpoint: tuple[str, str] | None = None) -> HttpServer:
@@ -523,6 +526,7 @@ class Application:
 
     async def stop(self, grace: float = 10.0) -> None:
         await asyncio.gather(*(server.shutdown(grace) for server in self.servers))
+        await self.completions.wait(grace)
         for task in (self._flusher, self._watcher, self._pruner):
             if task is not None:
                 task.cancel()

@@ -6,7 +6,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
+import socket
+import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 import pytest
@@ -186,3 +190,33 @@ def test_a_client_with_a_secret_checks_secret_hash(pools: PoolsGateway) -> None:
         },
     )
     assert "AccessToken" in refreshed["AuthenticationResult"]
+
+
+def test_a_sign_up_whose_client_hangs_up_still_completes(pools: PoolsGateway) -> None:
+    """A client gone mid-request must not cut the work short halfway through a transaction:
+    the sign-up lands whole (and no database connection is left for the collector)."""
+    pool_id = pools.pool()
+    client_id = pools.app_client(pool_id)["ClientId"]
+    body = json.dumps({"ClientId": client_id, "Username": "gone@example.com", "Password": PASSWORD})
+    address = urlsplit(pools.url)
+    request = (
+        f"POST / HTTP/1.1\r\nHost: {address.netloc}\r\n"
+        "X-Amz-Target: AWSCognitoIdentityProviderService.SignUp\r\n"
+        "Content-Type: application/x-amz-json-1.1\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n{body}"
+    )
+    assert address.hostname is not None
+    assert address.port is not None
+    with socket.create_connection((address.hostname, address.port), timeout=5) as conn:
+        conn.sendall(request.encode())
+        conn.shutdown(socket.SHUT_WR)  # gone before any answer
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            user = pools.admin.admin_get_user(UserPoolId=pool_id, Username="gone@example.com")
+            break
+        except ClientError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    assert user["UserStatus"] == "UNCONFIRMED"
