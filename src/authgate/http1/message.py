@@ -67,7 +67,7 @@ class EmptyBody:
 
 
 class BytesBody:
-    """A body already in memory (tests, the ASGI bridge, re-reads)."""
+    """A body already in memory (tests, re-reads)."""
 
     def __init__(self, data: bytes) -> None:
         self._data = data
