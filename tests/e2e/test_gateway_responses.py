@@ -133,6 +133,8 @@ def test_customised_gateway_responses(url: str) -> None:
     assert dead.status_code == 502  # DEFAULT_5XX applies to INTEGRATION_FAILURE
     assert dead.headers["access-control-allow-origin"] == "*"
     assert dead.json() == {"message": "Internal server error"}
+    metrics = httpx.get(f"{url}/metrics").text
+    assert 'authgate_integration_errors_total{api="custom01",kind="unreachable"} 1.0' in metrics
 
 
 def test_body_over_10_mb_is_413(url: str) -> None:

@@ -118,6 +118,9 @@ class DataPlane:
     def _finish(self, exchange: Exchange, response: Response) -> Response:
         if exchange.error_type is not None:
             self.metrics.gateway_response(exchange.error_type)
+            trail, stage = exchange.trail, exchange.stage
+            if trail and trail[-1][0] == pipeline.INTEGRATE and stage is not None:
+                self.metrics.integration_error(stage.api_id, trail[-1][1])
         body = response.body
         if isinstance(body, bytes | bytearray):
             self._log(exchange, response.status, len(body))

@@ -17,6 +17,8 @@ from authgate.http1.message import BodyTooLarge, Response
 
 log = logging.getLogger("authgate.gateway")
 
+INTEGRATE = "integrate"
+"""The trail's step name for the integration; its outcome names how an integration failed."""
 _STEP_FAILED = Rejection(ResponseType.API_CONFIGURATION_ERROR, reason="step raised")
 _TOO_LARGE = Rejection(ResponseType.REQUEST_TOO_LARGE, reason="body over the limit")
 
@@ -40,13 +42,13 @@ async def run(exchange: Exchange, method: MethodPlan) -> Response | Rejection:
     try:
         return await method.integration.invoke(exchange)
     except IntegrationTimeout as exc:
-        exchange.record("integrate", "timeout", exc.reason)
+        exchange.record(INTEGRATE, "timeout", exc.reason)
         return Rejection(ResponseType.INTEGRATION_TIMEOUT, reason=exc.reason)
     except IntegrationUnreachable as exc:
-        exchange.record("integrate", "unreachable", exc.reason)
+        exchange.record(INTEGRATE, "unreachable", exc.reason)
         return Rejection(ResponseType.INTEGRATION_FAILURE, reason=exc.reason)
     except IntegrationMalformed as exc:
-        exchange.record("integrate", "malformed", exc.reason)
+        exchange.record(INTEGRATE, "malformed", exc.reason)
         status = 502 if method.stage.protocol is Protocol.REST else 500
         return Rejection(
             ResponseType.INTEGRATION_FAILURE, "Internal server error", status, reason=exc.reason
@@ -55,7 +57,7 @@ async def run(exchange: Exchange, method: MethodPlan) -> Response | Rejection:
         return _TOO_LARGE
     except Exception:
         log.exception("integration failed for request %s", exchange.request_id)
-        exchange.record("integrate", "error")
+        exchange.record(INTEGRATE, "error")
         return Rejection(
             ResponseType.INTEGRATION_FAILURE, "Internal server error", 500, reason="raised"
         )
