@@ -25,7 +25,6 @@ COGNITO: Final = "COGNITO"
 CODE: Final = "code"
 IMPLICIT: Final = "implicit"
 CLIENT_CREDENTIALS: Final = "client_credentials"
-OAUTH_FLOWS: Final = frozenset({CODE, IMPLICIT, CLIENT_CREDENTIALS})
 OPENID: Final = "openid"
 STANDARD_SCOPES: Final = frozenset(
     {OPENID, "email", "phone", "profile", "aws.cognito.signin.user.admin"}

@@ -14,7 +14,7 @@ from authgate.identity.access import AccessTokens
 from authgate.identity.admin_users import AdminUsers
 from authgate.identity.challenge_session import ChallengeSessions
 from authgate.identity.directory import UserDirectory
-from authgate.identity.discovery import issuer, jwks_uri, openid_configuration
+from authgate.identity.discovery import issuer, openid_configuration
 from authgate.identity.federation import FederatedUsers
 from authgate.identity.groups import GroupService
 from authgate.identity.identity_providers import IdentityProviders
@@ -117,6 +117,3 @@ class UserPoolServices:
     def discovery(self, pool_id: str) -> dict[str, object]:
         base = self.base_url()
         return openid_configuration(issuer(base, pool_id), base)
-
-    def jwks_url(self, pool_id: str) -> str:
-        return jwks_uri(issuer(self.base_url(), pool_id))

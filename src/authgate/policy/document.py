@@ -19,7 +19,7 @@ from typing import Literal
 from authgate.errors import AuthgateError, Problem
 from authgate.policy.arn import SHORTHAND_PREFIX, ArnPattern, compile_arn_pattern, expand_shorthand
 from authgate.policy.conditions import Condition, compile_conditions
-from authgate.policy.context import ContextKeys, Principal, RequestContext
+from authgate.policy.context import ContextKeys, RequestContext
 from authgate.policy.principals import PrincipalSpec, parse_principal
 from authgate.policy.wildcard import compile_globs, compile_source
 
@@ -152,11 +152,6 @@ class Statement:
 
     def matches_resource(self, request: RequestContext) -> bool:
         return self.resource_matcher.matches(request.resource, request.keys) != self.not_resource
-
-    def matches_principal(self, principal: Principal) -> bool:
-        if self.principal is None:
-            return True
-        return self.principal.matches(principal) != self.not_principal
 
     def conditions_hold(self, request: RequestContext) -> bool:
         keys = request.keys

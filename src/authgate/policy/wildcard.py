@@ -38,10 +38,6 @@ def glob_source(pattern: str, any_char: str = ANY) -> str:
     return "".join(out)
 
 
-def has_wildcard(pattern: str) -> bool:
-    return "*" in pattern or "?" in pattern
-
-
 @lru_cache(maxsize=8192)
 def compile_source(source: str, ignore_case: bool = False) -> re.Pattern[str]:
     """Compile once per distinct source; patterns resolved from policy variables repeat a lot."""

@@ -85,11 +85,6 @@ class LimitExceeded(ApiGatewayError):
     status = 429
 
 
-class TooManyRequests(ApiGatewayError):
-    code = "TooManyRequestsException"
-    status = 429
-
-
 class AccessDenied(ApiGatewayError):
     """What API Gateway answers when IAM refuses a management call."""
 
