@@ -13,7 +13,7 @@ drift of a shared machine over minutes does not land on one side. The proxy unde
 on CPU 0, backend and wrk on CPU 1. Everything it starts is stopped by PID when it ends,
 however it ends.
 
-    bench/run.sh [--duration 5] [--rounds 3] [--only TEXT] [--strict]
+    bench/run.sh [--duration 3] [--rounds 7] [--only TEXT] [--strict]
 
 `--strict` exits non-zero unless authgate reaches half of nginx's requests/s with p99 < 10 ms,
 the IAM and JWT routes 0.8 of the no-auth route and the cached custom-authorizer route 0.85
@@ -570,13 +570,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measured run")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds per measured run")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per target")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument(
         "--rounds",
         type=int,
-        default=3,
+        default=7,
         help="pairs of runs per ratio, and runs per target (medians are reported)",
     )
     parser.add_argument("--strict", action="store_true", help="fail when the target is missed")
