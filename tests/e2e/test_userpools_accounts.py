@@ -250,3 +250,77 @@ def test_delete_user_ends_its_tokens(pools: PoolsGateway) -> None:
     with pytest.raises(ClientError) as raised:
         pools.sign_in(client_id, "ned@example.com")
     assert error_of(raised)[0] == "UserNotFoundException"
+
+
+def attributes_of(pools: PoolsGateway, token: str) -> dict[str, str]:
+    user = pools.public.get_user(AccessToken=token)
+    return {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+
+
+def test_a_changed_email_is_verified_with_the_code_sent_to_it(pools: PoolsGateway) -> None:
+    pool_id = pools.pool()
+    client_id = pools.app_client(pool_id)["ClientId"]
+    pools.confirmed_user(pool_id, client_id, "kim@example.com")
+    token = pools.sign_in(client_id, "kim@example.com")["AuthenticationResult"]["AccessToken"]
+    changed = pools.public.update_user_attributes(
+        AccessToken=token, UserAttributes=[{"Name": "email", "Value": "kim@example.org"}]
+    )
+    assert changed["CodeDeliveryDetailsList"] == [
+        {"Destination": "k***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+    ]
+    assert attributes_of(pools, token)["email"] == "kim@example.org"
+    assert attributes_of(pools, token)["email_verified"] == "false"
+    first = pools.last_code("kim@example.org", "verify_email")
+    again = pools.public.get_user_attribute_verification_code(
+        AccessToken=token, AttributeName="email"
+    )
+    assert again["CodeDeliveryDetails"]["AttributeName"] == "email"
+    code = pools.last_code("kim@example.org", "verify_email")
+    replaced = [first] if first != code else []
+    for wrong in [*replaced, "000000" if code != "000000" else "111111"]:
+        with pytest.raises(ClientError) as raised:
+            pools.public.verify_user_attribute(AccessToken=token, AttributeName="email", Code=wrong)
+        assert error_of(raised)[0] == "CodeMismatchException"
+    pools.public.verify_user_attribute(AccessToken=token, AttributeName="email", Code=code)
+    assert attributes_of(pools, token)["email_verified"] == "true"
+    with pytest.raises(ClientError) as raised:  # good once
+        pools.public.verify_user_attribute(AccessToken=token, AttributeName="email", Code=code)
+    assert error_of(raised)[0] == "ExpiredCodeException"
+    id_token = pools.sign_in(client_id, "kim@example.org")["AuthenticationResult"]["IdToken"]
+    assert claims(id_token)["email_verified"] is True
+
+
+def test_an_attribute_code_verifies_only_the_address_it_went_to(pools: PoolsGateway) -> None:
+    pool_id = pools.pool()
+    client_id = pools.app_client(pool_id)["ClientId"]
+    pools.confirmed_user(pool_id, client_id, "lou@example.com")
+    token = pools.sign_in(client_id, "lou@example.com")["AuthenticationResult"]["AccessToken"]
+    pools.public.update_user_attributes(
+        AccessToken=token, UserAttributes=[{"Name": "email", "Value": "lou@example.org"}]
+    )
+    code = pools.last_code("lou@example.org", "verify_email")
+    pools.admin.admin_update_user_attributes(
+        UserPoolId=pool_id,
+        Username="lou@example.org",
+        UserAttributes=[{"Name": "email", "Value": "lou@example.net"}],
+    )
+    with pytest.raises(ClientError) as raised:
+        pools.public.verify_user_attribute(AccessToken=token, AttributeName="email", Code=code)
+    assert error_of(raised)[0] == "CodeMismatchException"
+    assert attributes_of(pools, token)["email_verified"] == "false"
+
+
+def test_attribute_verification_refuses_what_cannot_be_verified(pools: PoolsGateway) -> None:
+    pool_id = pools.pool()
+    client_id = pools.app_client(pool_id)["ClientId"]
+    pools.confirmed_user(pool_id, client_id, "max@example.com")
+    token = pools.sign_in(client_id, "max@example.com")["AuthenticationResult"]["AccessToken"]
+    for name in ("given_name", "phone_number"):  # not verifiable; no value
+        with pytest.raises(ClientError) as raised:
+            pools.public.get_user_attribute_verification_code(AccessToken=token, AttributeName=name)
+        assert error_of(raised)[0] == "InvalidParameterException"
+    with pytest.raises(ClientError) as raised:
+        pools.public.verify_user_attribute(
+            AccessToken="not-a-token", AttributeName="email", Code="123456"
+        )
+    assert error_of(raised)[0] == "NotAuthorizedException"

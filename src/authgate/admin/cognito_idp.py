@@ -429,7 +429,16 @@ async def change_password(s: UserPoolServices, f: Body) -> None:
 
 
 async def update_user_attributes(s: UserPoolServices, f: Body) -> Body:
-    await s.profile.update_attributes(f)
+    sent = await s.profile.update_attributes(f)
+    return {"CodeDeliveryDetailsList": sent} if sent else {}
+
+
+async def get_user_attribute_verification_code(s: UserPoolServices, f: Body) -> Body:
+    return {"CodeDeliveryDetails": await s.profile.attribute_verification_code(f)}
+
+
+async def verify_user_attribute(s: UserPoolServices, f: Body) -> Body:
+    await s.profile.verify_attribute(f)
     return {}
 
 
@@ -470,6 +479,8 @@ _PUBLIC: Final[Mapping[str, Handler]] = {
     "GetUser": get_user,
     "ChangePassword": change_password,
     "UpdateUserAttributes": update_user_attributes,
+    "GetUserAttributeVerificationCode": get_user_attribute_verification_code,
+    "VerifyUserAttribute": verify_user_attribute,
     "DeleteUser": delete_user,
     "AssociateSoftwareToken": associate_software_token,
     "VerifySoftwareToken": verify_software_token,

@@ -1,4 +1,5 @@
-"""One-time codes (sign-up confirmation, forgot password) and the paging tokens of list calls.
+"""One-time codes (sign-up confirmation, forgot password, attribute verification) and the
+paging tokens of list calls.
 
 A code is six random digits, delivered to the user and stored only as a keyed digest bound to
 the pool, the user and the purpose, so a database reader can neither read nor brute-force it
@@ -22,12 +23,15 @@ T = TypeVar("T")
 CODE_DIGITS: Final = 6
 SIGN_UP_CODE_SECONDS: Final = 24 * 3600
 FORGOT_PASSWORD_CODE_SECONDS: Final = 3600
+ATTRIBUTE_CODE_SECONDS: Final = 24 * 3600
 MAX_CODE_ATTEMPTS: Final = 5
 """Wrong answers to one code before it is burned (TooManyFailedAttemptsException)."""
 
 VALIDITY: Final = {
     CodePurpose.SIGN_UP: SIGN_UP_CODE_SECONDS,
     CodePurpose.FORGOT_PASSWORD: FORGOT_PASSWORD_CODE_SECONDS,
+    CodePurpose.VERIFY_EMAIL: ATTRIBUTE_CODE_SECONDS,
+    CodePurpose.VERIFY_PHONE_NUMBER: ATTRIBUTE_CODE_SECONDS,
 }
 
 
@@ -36,10 +40,17 @@ def new_code() -> str:
 
 
 def code_digest(
-    box: SecretBox, pool_id: str, username: str, purpose: CodePurpose, code: str
+    box: SecretBox,
+    pool_id: str,
+    username: str,
+    purpose: CodePurpose,
+    code: str,
+    binding: str = "",
 ) -> str:
-    context = f"userpool code\x00{pool_id}\x00{username}\x00{purpose.value}".encode()
-    return box.digest(code.encode(), context=context)
+    """`binding`: what else the code is only good for (the address an attribute code went
+    to: once the attribute changes, the code no longer verifies it)."""
+    context = f"userpool code\x00{pool_id}\x00{username}\x00{purpose.value}\x00{binding}"
+    return box.digest(code.encode(), context=context.encode())
 
 
 def page_token(key: str) -> str:

@@ -1,8 +1,8 @@
 """Sending codes and invitations to users, and checking the codes they bring back.
 
-Codes expire (24 h for sign-up, 1 h for forgot-password), are good once, and are burned after
-`MAX_CODE_ATTEMPTS` wrong answers. Messages use the pool's templates (`{####}` is the code,
-`{username}` the username).
+Codes expire (24 h for sign-up and attribute verification, 1 h for forgot-password), are good
+once, and are burned after `MAX_CODE_ATTEMPTS` wrong answers. Messages use the pool's templates
+(`{####}` is the code, `{username}` the username).
 """
 
 from __future__ import annotations
@@ -41,17 +41,24 @@ class Messenger:
         self._clock = clock
 
     async def send_code(
-        self, pool: Pool, user: UserRecord, purpose: CodePurpose, delivery: Delivery
+        self,
+        pool: Pool,
+        user: UserRecord,
+        purpose: CodePurpose,
+        delivery: Delivery,
+        binding: str = "",
     ) -> None:
+        """A new code for `purpose` (replacing any earlier one), sent through `delivery`;
+        `binding` as `code_digest` takes it."""
         code = new_code()
         now = self._clock.now()
-        digest = code_digest(self._box, pool.id, user.username, purpose, code)
+        digest = code_digest(self._box, pool.id, user.username, purpose, code, binding)
         record = CodeRecord(pool.id, user.username, purpose, digest, now + VALIDITY[purpose])
         await self._store.put_code(record)
-        if purpose is CodePurpose.SIGN_UP:
-            subject, text = pool.settings.email_subject, pool.settings.email_message
-        else:
+        if purpose is CodePurpose.FORGOT_PASSWORD:
             subject, text = RESET_SUBJECT, RESET_MESSAGE
+        else:  # sign-up and attribute codes use the pool's verification message
+            subject, text = pool.settings.email_subject, pool.settings.email_message
         await self._deliver(pool, user, delivery, purpose.value, subject, text, code)
 
     async def send_invitation(
@@ -87,7 +94,12 @@ class Messenger:
         await self._courier.deliver(message)
 
     async def check_code(
-        self, pool: Pool, user: UserRecord, purpose: CodePurpose, code: object
+        self,
+        pool: Pool,
+        user: UserRecord,
+        purpose: CodePurpose,
+        code: object,
+        binding: str = "",
     ) -> None:
         """Accept the code (and spend it) or raise ExpiredCode, CodeMismatch or
         TooManyFailedAttempts."""
@@ -98,7 +110,7 @@ class Messenger:
             await self._store.delete_code(pool.id, user.username, purpose)
             raise TooManyFailedAttempts("Too many failed attempts.")
         given = code if isinstance(code, str) else ""
-        digest = code_digest(self._box, pool.id, user.username, purpose, given)
+        digest = code_digest(self._box, pool.id, user.username, purpose, given, binding)
         if not hmac.compare_digest(digest, record.digest):
             await self._store.count_code_attempt(pool.id, user.username, purpose)
             raise CodeMismatch(INVALID_CODE)

@@ -32,6 +32,8 @@ class CodePurpose(StrEnum):
 
     SIGN_UP = "sign_up"
     FORGOT_PASSWORD = "forgot_password"  # noqa: S105 - a purpose, not a password
+    VERIFY_EMAIL = "verify_email"
+    VERIFY_PHONE_NUMBER = "verify_phone_number"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,11 @@
 """What a signed-in user does with their own access token: GetUser, UpdateUserAttributes,
-ChangePassword, DeleteUser. The token is checked by `access` (signature, expiry, scope,
-revocation, enabled user) before anything else.
+GetUserAttributeVerificationCode, VerifyUserAttribute, ChangePassword, DeleteUser. The token is
+checked by `access` (signature, expiry, scope, revocation, enabled user) before anything else.
+
+A changed email or phone number is no longer verified. When the pool verifies that attribute
+automatically, a code goes to the new address at once (as Cognito sends one); the user can ask
+for another with GetUserAttributeVerificationCode, and VerifyUserAttribute marks the address
+verified. A code is bound to the address it went to: after a further change it verifies nothing.
 """
 
 from __future__ import annotations
@@ -12,14 +17,32 @@ from typing import Any
 from authgate.clock import Clock
 from authgate.identity import lockout
 from authgate.identity.access import AccessTokens
-from authgate.identity.attributes import VERIFIED_FLAG, attribute_map, check_values
+from authgate.identity.attributes import (
+    VERIFIED_FLAG,
+    Delivery,
+    attribute_map,
+    check_values,
+    delivery_for,
+)
 from authgate.identity.directory import UserDirectory
-from authgate.identity.errors import INCORRECT_CREDENTIALS, InvalidParameter, NotAuthorized
-from authgate.identity.model import UserRecord
+from authgate.identity.errors import (
+    INCORRECT_CREDENTIALS,
+    INVALID_CODE,
+    CodeMismatch,
+    InvalidParameter,
+    NotAuthorized,
+)
+from authgate.identity.messenger import Messenger
+from authgate.identity.model import CodePurpose, UserRecord
 from authgate.identity.pools import Pool, PoolService
 from authgate.identity.sessions import TokenStatus
 from authgate.identity.store import UserPoolStore
 from authgate.identity.users import check_password
+
+_VERIFIES: dict[str, CodePurpose] = {
+    "email": CodePurpose.VERIFY_EMAIL,
+    "phone_number": CodePurpose.VERIFY_PHONE_NUMBER,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +68,7 @@ class ProfileService:
         store: UserPoolStore,
         access: AccessTokens,
         status: TokenStatus,
+        messenger: Messenger,
         clock: Clock,
     ) -> None:
         self._pools = pools
@@ -52,13 +76,15 @@ class ProfileService:
         self._store = store
         self._access = access
         self._status = status
+        self._messenger = messenger
         self._clock = clock
 
     async def get_user(self, token: object) -> Profile:
         caller = await self._access.caller(token)
         return Profile(await self._pools.pool(caller.pool_id), caller.user)
 
-    async def update_attributes(self, request: Mapping[str, Any]) -> None:
+    async def update_attributes(self, request: Mapping[str, Any]) -> list[dict[str, str]]:
+        """Apply the changes; the delivery details of the verification codes sent."""
         caller = await self._access.caller(request.get("AccessToken"))
         pool = await self._pools.pool(caller.pool_id)
         client = await self._pools.client(caller.claims.get("client_id"), pool.id)
@@ -71,9 +97,47 @@ class ProfileService:
             current=caller.user.attributes,
             allowed=client.settings.write_attributes,
         )
-        await self._directory.change(
+        user = await self._directory.change(
             pool, caller.user, lambda user: with_attribute_changes(user, changes)
         )
+        sent: list[dict[str, str]] = []
+        for kind in _VERIFIES:
+            if kind in changes and kind in pool.settings.auto_verified:
+                delivery = delivery_for(user.attributes, (kind,))
+                if delivery is not None and user.attributes.get(VERIFIED_FLAG[kind]) != "true":
+                    await self._send(pool, user, delivery)
+                    sent.append(delivery.details())
+        return sent
+
+    async def attribute_verification_code(self, request: Mapping[str, Any]) -> dict[str, str]:
+        """GetUserAttributeVerificationCode: a code to the user's email or phone number."""
+        caller = await self._access.caller(request.get("AccessToken"))
+        pool = await self._pools.pool(caller.pool_id)
+        delivery = _verifiable(caller.user, request.get("AttributeName"))
+        await self._send(pool, caller.user, delivery)
+        return delivery.details()
+
+    async def verify_attribute(self, request: Mapping[str, Any]) -> None:
+        """VerifyUserAttribute: the code sent for the attribute's current value verifies it."""
+        caller = await self._access.caller(request.get("AccessToken"))
+        pool = await self._pools.pool(caller.pool_id)
+        delivery = _verifiable(caller.user, request.get("AttributeName"))
+        kind = delivery.attribute
+        await self._messenger.check_code(
+            pool, caller.user, _VERIFIES[kind], request.get("Code"), delivery.destination
+        )
+        flag = VERIFIED_FLAG[kind]
+
+        def verified(user: UserRecord) -> UserRecord:
+            if user.attributes.get(kind) != delivery.destination:
+                raise CodeMismatch(INVALID_CODE)  # changed while the code was being checked
+            return replace(user, attributes={**user.attributes, flag: "true"})
+
+        await self._directory.change(pool, caller.user, verified)
+
+    async def _send(self, pool: Pool, user: UserRecord, delivery: Delivery) -> None:
+        purpose = _VERIFIES[delivery.attribute]
+        await self._messenger.send_code(pool, user, purpose, delivery, delivery.destination)
 
     async def change_password(self, request: Mapping[str, Any]) -> None:
         caller = await self._access.caller(request.get("AccessToken"))
@@ -97,3 +161,15 @@ class ProfileService:
         caller = await self._access.caller(token)
         await self._store.delete_user(caller.pool_id, caller.user.username)
         self._status.changed()
+
+
+def _verifiable(user: UserRecord, name: object) -> Delivery:
+    """Where a code for attribute `name` of `user` goes."""
+    if not isinstance(name, str) or not name:
+        raise InvalidParameter("Missing required parameter AttributeName")
+    if name not in _VERIFIES:
+        raise InvalidParameter(f"Invalid attribute name: {name}")
+    delivery = delivery_for(user.attributes, (name,))
+    if delivery is None:
+        raise InvalidParameter(f"User does not have a value for the attribute: {name}")
+    return delivery

@@ -95,7 +95,7 @@ class UserPoolServices:
                 pools, directory, store, issuer_, sessions, SrpFlow(store, box, clock), seeds, clock
             ),
             signout=signout,
-            profile=ProfileService(pools, directory, store, access, status, clock),
+            profile=ProfileService(pools, directory, store, access, status, messenger, clock),
             mfa=MfaSetup(pools, directory, store, access, sessions, seeds, clock),
             directory=directory,
             providers=IdentityProviders(pools, store, box, clock),
