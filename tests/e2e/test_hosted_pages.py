@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import pyotp
 import pytest
 
 from tests.e2e.oauth import CALLBACK, FormClient, OAuthPool, query_of
@@ -186,6 +187,39 @@ def test_mfa_and_new_password_steps(pools: PoolsGateway, http: FormClient) -> No
         other.close()
     user = pools.admin.admin_get_user(UserPoolId=setup.pool_id, Username="hal@example.com")
     assert user["UserStatus"] == "CONFIRMED"
+
+
+def test_a_pool_that_requires_mfa_has_it_set_up_in_the_pages(
+    pools: PoolsGateway, http: FormClient
+) -> None:
+    setup = OAuthPool.make(pools, MfaConfiguration="ON")
+    pools.confirmed_user(setup.pool_id, setup.public, "ida@example.com")
+    query = setup.authorize_query()
+    answer = http.submit("/login", query, username="ida@example.com", password=PASSWORD)
+    assert answer.headers["location"].startswith("/mfaSetup?")
+    page = http.get("/mfaSetup", **query)
+    shown = re.search(r"Add this key to your app: ([A-Z2-7 ]+)\.", page.text)
+    assert shown is not None
+    secret = shown.group(1).replace(" ", "")
+    assert f"secret={secret}" in page.text  # the otpauth:// link carries the same key
+    assert secret in http.get("/mfaSetup", **query).text.replace(" ", "")  # a reload keeps it
+    code = pyotp.TOTP(secret).at(pools.clock.now())
+    wrong = http.submit("/mfaSetup", query, code=f"{(int(code[0]) + 1) % 10}{code[1:]}")
+    assert wrong.status_code == 400
+    assert "Code mismatch" in wrong.text
+    done = http.submit("/mfaSetup", query, code=code)
+    assert done.headers["location"].startswith(CALLBACK + "?code=")
+    user = pools.admin.admin_get_user(UserPoolId=setup.pool_id, Username="ida@example.com")
+    assert user["UserMFASettingList"] == ["SOFTWARE_TOKEN_MFA"]
+    other = FormClient(pools.url)  # from now on a sign-in asks for a code
+    try:
+        step = other.submit("/login", query, username="ida@example.com", password=PASSWORD)
+        assert step.headers["location"].startswith("/mfa?")
+        pools.clock.advance(30)
+        signed = other.submit("/mfa", query, code=pyotp.TOTP(secret).at(pools.clock.now()))
+        assert signed.headers["location"].startswith(CALLBACK + "?code=")
+    finally:
+        other.close()
 
 
 def test_clients_of_external_providers_only_show_their_buttons(

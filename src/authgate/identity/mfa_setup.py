@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeGuard
 
 from authgate.clock import Clock
 from authgate.identity import mfa
@@ -86,12 +86,17 @@ class MfaSetup:
     async def associate(self, request: Mapping[str, Any]) -> tuple[str, str | None]:
         """A new seed (SecretCode), replacing the last; unverified until verified."""
         enrolling = await self._enrolling(request)
-        if not enrolling.pool.settings.totp_usable:
+        secret = await self.new_seed(enrolling.pool, enrolling.user)
+        return secret, self._next_session(enrolling, verified=False)
+
+    async def new_seed(self, pool: Pool, user: UserRecord) -> str:
+        """`associate` for a user already known (the hosted pages' set-up step too)."""
+        if not pool.settings.totp_usable:
             raise SoftwareTokenMfaNotFound(
                 "Software Token MFA has not been enabled by the userPool"
             )
         secret = mfa.generate_secret()
-        sealed = self._seeds.seal(enrolling.user, secret)
+        sealed = self._seeds.seal(user, secret)
 
         def edit(user: UserRecord) -> UserRecord:
             return replace(
@@ -105,15 +110,26 @@ class MfaSetup:
                 else user.preferred_mfa,
             )
 
-        await self._directory.change(enrolling.pool, enrolling.user, edit)
-        return secret, self._next_session(enrolling, verified=False)
+        await self._directory.change(pool, user, edit)
+        return secret
 
     async def verify(self, request: Mapping[str, Any]) -> tuple[str, str | None]:
         code = request.get("UserCode")
-        if not isinstance(code, str) or len(code) != mfa.DIGITS or not code.isdigit():
+        if not _six_digits(code):
             raise InvalidParameter("UserCode must be 6 digits")
         enrolling = await self._enrolling(request)
-        user = enrolling.user
+        await self.confirm_seed(enrolling.pool, enrolling.user, code)
+        return "SUCCESS", self._next_session(enrolling, verified=True)
+
+    def pending_seed(self, user: UserRecord) -> str | None:
+        """The seed associated but not verified yet, if there is one."""
+        return None if user.totp_verified else self._seeds.open(user)
+
+    async def confirm_seed(self, pool: Pool, user: UserRecord, code: str) -> UserRecord:
+        """`verify` for a user already known: the seed is verified by a code from it (a code
+        that cannot then sign in again)."""
+        if not _six_digits(code):
+            raise InvalidParameter("UserCode must be 6 digits")
         secret = self._seeds.open(user)
         if secret is None:
             raise InvalidParameter("The user has no software token to verify; associate one first")
@@ -124,8 +140,7 @@ class MfaSetup:
         def edit(current: UserRecord) -> UserRecord:
             return replace(current, totp_verified=True, totp_last_step=step)
 
-        await self._directory.change(enrolling.pool, user, edit)
-        return "SUCCESS", self._next_session(enrolling, verified=True)
+        return await self._directory.change(pool, user, edit)
 
     async def set_preference(self, request: Mapping[str, Any]) -> None:
         caller = await self._access.caller(request.get("AccessToken"))
@@ -160,3 +175,7 @@ class MfaSetup:
             return replace(current, mfa_enabled=tuple(factors), preferred_mfa=choice)
 
         await self._directory.change(pool, user, edit)
+
+
+def _six_digits(code: object) -> TypeGuard[str]:
+    return isinstance(code, str) and len(code) == mfa.DIGITS and code.isdigit()

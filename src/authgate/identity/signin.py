@@ -363,10 +363,17 @@ class SignInService:
             return await self._new_password(pool, client, user, state, responses)
         if name == SOFTWARE_TOKEN_MFA:
             return await self._totp(pool, client, user, state, responses)
-        if not state.extra.get("verified") or not user.totp_verified:
+        if not state.extra.get("verified"):
             raise NotAuthorized("Invalid session for the user.")
-        user = await self._directory.change(pool, user, _enable_totp)
+        user = await self.finish_mfa_setup(pool, user)
         return await self._issuer.sign_in(pool, client, user, state.auth_time)
+
+    async def finish_mfa_setup(self, pool: Pool, user: UserRecord) -> UserRecord:
+        """MFA_SETUP answered: a verified software token becomes the user's MFA (the hosted
+        pages' set-up step too)."""
+        if not user.totp_verified:
+            raise NotAuthorized("Invalid session for the user.")
+        return await self._directory.change(pool, user, _enable_totp)
 
     async def _password_verifier(
         self, pool: Pool, client: Client, responses: Mapping[str, str]

@@ -59,6 +59,7 @@ class HostedPages:
         self.routes: Mapping[str, Handler] = {
             "/login": signin.login,
             "/mfa": signin.mfa,
+            "/mfaSetup": signin.mfa_setup,
             "/newPassword": signin.new_password,
             "/signup": account.sign_up,
             "/confirmUser": account.confirm,

@@ -1,7 +1,9 @@
 """The sign-in pages: `/login` (password, or a button per external identity provider), `/mfa`
-(a code from an authenticator app) and `/newPassword` (a user whose password was set by an
-administrator chooses their own). The checks are the user pool's own (`SignInService`), so
-lockout, disabled users and PreventUserExistenceErrors behave as in the API.
+(a code from an authenticator app), `/mfaSetup` (a pool that requires MFA: the user adds a key
+to an authenticator app and proves it with a code) and `/newPassword` (a user whose password
+was set by an administrator chooses their own). The checks are the user pool's own
+(`SignInService`, `MfaSetup`), so lockout, disabled users and PreventUserExistenceErrors behave
+as in the API.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from authgate.identity.errors import (
     UserNotFound,
 )
 from authgate.identity.hosted_ui.context import Completion, Page, username_field
-from authgate.identity.hosted_ui.render import Field, FormPage, message_page
+from authgate.identity.hosted_ui.render import Field, FormPage
+from authgate.identity.mfa import otpauth_uri
 from authgate.identity.model import UserRecord
 from authgate.identity.oauth_authorize import append_query
 from authgate.identity.pool_config import SOFTWARE_TOKEN_MFA
@@ -137,17 +140,8 @@ class SignInPages:
             return page.show(self._login_page(page, password_error=refused.message), 400)
         if step is None:
             return await self._completion.finish(authorization, user, auth_time, page.headers)
-        if step == MFA_SETUP:
-            return message_page(
-                "Set up multi-factor authentication",
-                "This account must set up an authenticator app before it can sign in here. "
-                "Set it up in your app, then sign in again.",
-                pool_name=page.pool_name,
-                status=403,
-            )
-        path = "/mfa" if step == SOFTWARE_TOKEN_MFA else "/newPassword"
         page.headers.append(self._completion.pend(page, user, step, auth_time))
-        return page.go(page.url(path))
+        return page.go(page.url(_STEP_PAGES[step]))
 
     # -- /mfa ------------------------------------------------------------------------------------
     async def mfa(self, page: Page) -> Response:
@@ -177,6 +171,46 @@ class SignInPages:
         except CognitoError as refused:
             return show(refused.message, 400)
         # the last step: a new password, if one was needed, came before it
+        return await self._completion.finish(page.authorization, user, auth_time, page.headers)
+
+    # -- /mfaSetup --------------------------------------------------------------------------------
+    async def mfa_setup(self, page: Page) -> Response:
+        pending = await self._completion.pending(page, MFA_SETUP)
+        if pending is None:
+            return page.go(page.url("/login"))
+        user, auth_time = pending
+        pool, enrolment = page.authorization.pool, self._services.mfa
+        try:
+            secret = enrolment.pending_seed(user) or await enrolment.new_seed(pool, user)
+        except CognitoError as refused:
+            return page.show(self._login_page(page, password_error=refused.message), 400)
+        account = user.attributes.get("email") or user.attributes.get("phone_number")
+        key_uri = otpauth_uri(secret, account=account or user.username, issuer=page.pool_name)
+
+        def show(error: str | None = None, status: int = 200) -> Response:
+            return page.show(
+                FormPage(
+                    heading="Set up your authenticator app",
+                    intro="This account signs in with a code from an authenticator app. Add "
+                    f"this key to your app: {_grouped(secret)}. Then enter the code it shows.",
+                    action=page.url("/mfaSetup"),
+                    fields=[code_field(error=error, hint=CODE_HINT)],
+                    submit="Verify and sign in",
+                    links=[(key_uri, "Open the key in an authenticator app on this device")],
+                ),
+                status,
+            )
+
+        if page.form is None:
+            return show()
+        code = page.value("code")
+        if not code:
+            return show("Enter the code from your authenticator app.", 400)
+        try:
+            user = await enrolment.confirm_seed(pool, user, code)
+            user = await self._services.signin.finish_mfa_setup(pool, user)
+        except CognitoError as refused:
+            return show(refused.message, 400)
         return await self._completion.finish(page.authorization, user, auth_time, page.headers)
 
     # -- /newPassword ----------------------------------------------------------------------------
@@ -211,3 +245,15 @@ class SignInPages:
         except CognitoError as refused:
             return show(refused.message, 400)
         return await self._next(page, user, auth_time)
+
+
+_STEP_PAGES: Final = {
+    SOFTWARE_TOKEN_MFA: "/mfa",
+    MFA_SETUP: "/mfaSetup",
+    NEW_PASSWORD_REQUIRED: "/newPassword",
+}
+
+
+def _grouped(secret: str) -> str:
+    """The key in groups of four, as authenticator apps show keys typed in by hand."""
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
