@@ -2,8 +2,8 @@
 as Cognito serves them on a pool's domain (userpool-oauth.md §6): `/oauth2/authorize`,
 `/oauth2/token`, `/oauth2/userInfo`, `/oauth2/revoke`, `/oauth2/idpresponse`, `/logout`, and
 the hosted pages (`/login`, `/signup`, `/confirmUser`, `/forgotPassword`,
-`/confirmForgotPassword`, `/mfa`, `/mfaSetup`, `/newPassword`). One gateway serves every pool: the client id
-(or the token's issuer) says which.
+`/confirmForgotPassword`, `/mfa`, `/mfaSetup`, `/newPassword`). One gateway serves every pool:
+the client id (or the token's issuer) says which.
 
 Thin by design: parameters are read and answers written here, every rule lives in the
 identity services. Anything unexpected is logged and answered as `server_error`.
