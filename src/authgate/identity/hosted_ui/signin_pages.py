@@ -8,6 +8,8 @@ as in the API.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Final
 
 from authgate.http1.message import Response
@@ -149,29 +151,15 @@ class SignInPages:
         if pending is None:
             return page.go(page.url("/login"))
         user, auth_time = pending
+        form = FormPage(
+            heading="Enter your code", action=page.url("/mfa"), fields=(), submit="Sign in"
+        )
 
-        def show(error: str | None = None, status: int = 200) -> Response:
-            return page.show(
-                FormPage(
-                    heading="Enter your code",
-                    action=page.url("/mfa"),
-                    fields=[code_field(error=error, hint=CODE_HINT)],
-                    submit="Sign in",
-                ),
-                status,
-            )
+        async def check(code: str) -> UserRecord:
+            return await self._services.signin.check_totp(page.authorization.pool, user, code)
 
-        if page.form is None:
-            return show()
-        code = page.value("code")
-        if not code:
-            return show("Enter the code from your authenticator app.", 400)
-        try:
-            user = await self._services.signin.check_totp(page.authorization.pool, user, code)
-        except CognitoError as refused:
-            return show(refused.message, 400)
         # the last step: a new password, if one was needed, came before it
-        return await self._completion.finish(page.authorization, user, auth_time, page.headers)
+        return await self._code_step(page, form, check, auth_time)
 
     # -- /mfaSetup --------------------------------------------------------------------------------
     async def mfa_setup(self, page: Page) -> Response:
@@ -187,19 +175,35 @@ class SignInPages:
         account = user.attributes.get("email") or user.attributes.get("phone_number")
         key_uri = otpauth_uri(secret, account=account or user.username, issuer=page.pool_name)
 
+        form = FormPage(
+            heading="Set up your authenticator app",
+            intro="This account signs in with a code from an authenticator app. Add this key "
+            f"to your app: {_grouped(secret)}. Then enter the code it shows.",
+            action=page.url("/mfaSetup"),
+            fields=(),
+            submit="Verify and sign in",
+            links=[(key_uri, "Open the key in an authenticator app on this device")],
+        )
+
+        async def enrol(code: str) -> UserRecord:
+            verified = await enrolment.confirm_seed(pool, user, code)
+            return await self._services.signin.finish_mfa_setup(pool, verified)
+
+        return await self._code_step(page, form, enrol, auth_time)
+
+    async def _code_step(
+        self,
+        page: Page,
+        form: FormPage,
+        check: Callable[[str], Awaitable[UserRecord]],
+        auth_time: int,
+    ) -> Response:
+        """A step answered with a code from an authenticator app: `form` with a code field,
+        the refusals of `check` on it, then the callback."""
+
         def show(error: str | None = None, status: int = 200) -> Response:
-            return page.show(
-                FormPage(
-                    heading="Set up your authenticator app",
-                    intro="This account signs in with a code from an authenticator app. Add "
-                    f"this key to your app: {_grouped(secret)}. Then enter the code it shows.",
-                    action=page.url("/mfaSetup"),
-                    fields=[code_field(error=error, hint=CODE_HINT)],
-                    submit="Verify and sign in",
-                    links=[(key_uri, "Open the key in an authenticator app on this device")],
-                ),
-                status,
-            )
+            fields = [code_field(error=error, hint=CODE_HINT)]
+            return page.show(replace(form, fields=fields), status)
 
         if page.form is None:
             return show()
@@ -207,8 +211,7 @@ class SignInPages:
         if not code:
             return show("Enter the code from your authenticator app.", 400)
         try:
-            user = await enrolment.confirm_seed(pool, user, code)
-            user = await self._services.signin.finish_mfa_setup(pool, user)
+            user = await check(code)
         except CognitoError as refused:
             return show(refused.message, 400)
         return await self._completion.finish(page.authorization, user, auth_time, page.headers)
