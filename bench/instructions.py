@@ -257,10 +257,10 @@ def report(per_request: dict[str, float]) -> None:
         print(f"{name:<{width}}  {count:>20,.0f}")
     open_route = per_request[NO_AUTH]
     nginx = per_request["nginx proxy"]
-    print(f"nginx / authgate (user-space instructions) = {nginx / open_route:.2f}")
+    print(f"nginx / authgate (user-space instructions) = {nginx / open_route:.3f}")
     for name, count in per_request.items():
         if name.startswith("authgate, ") and name != NO_AUTH:
-            print(f"no-auth / {name.removeprefix('authgate, ')} = {open_route / count:.2f}")
+            print(f"no-auth / {name.removeprefix('authgate, ')} = {open_route / count:.3f}")
 
 
 if __name__ == "__main__":
