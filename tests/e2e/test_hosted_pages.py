@@ -201,6 +201,7 @@ def test_a_pool_that_requires_mfa_has_it_set_up_in_the_pages(
     shown = re.search(r"Add this key to your app: ([A-Z2-7 ]+)\.", page.text)
     assert shown is not None
     secret = shown.group(1).replace(" ", "")
+    assert page.headers["cache-control"] == "no-store"  # the key is a secret
     assert f"secret={secret}" in page.text  # the otpauth:// link carries the same key
     assert secret in http.get("/mfaSetup", **query).text.replace(" ", "")  # a reload keeps it
     code = pyotp.TOTP(secret).at(pools.clock.now())
