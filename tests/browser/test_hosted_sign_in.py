@@ -1,16 +1,19 @@
 """The hosted pages in real Chromium, as a person uses them: sign up, confirm with the code
-from the outbox, sign in, arrive at the app's callback with a code, and exchange it for tokens.
+from the outbox, sign in, arrive at the app's callback with a code, and exchange it for tokens;
+and, in a pool that requires MFA, set up an authenticator app on the way in.
 Fields are found by their labels and buttons by their names, as assistive technology finds
 them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import httpx
 import jwt
+import pyotp
 
 from authgate.http1.message import Handler, Request, Response
 from tests.browser.chromium import chromium
@@ -104,3 +107,55 @@ def test_sign_up_confirm_sign_in_and_exchange_the_code(
     assert claims["email"] == "kim@example.com"
     assert claims["nonce"] == "browser-nonce"
     assert claims["aud"] == client_id
+
+
+def test_a_pool_that_requires_mfa_has_the_app_set_up_on_the_way_in(
+    pools: PoolsGateway, chromium: Browser, backend: Callable[[Handler], str]
+) -> None:
+    callback = backend(app_page) + "/callback"
+    pool_id = pools.pool(MfaConfiguration="ON")
+    client_id = pools.app_client(
+        pool_id,
+        AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthFlows=["code"],
+        AllowedOAuthScopes=["openid", "email"],
+        CallbackURLs=[callback],
+        SupportedIdentityProviders=["COGNITO"],
+    )["ClientId"]
+    pools.confirmed_user(pool_id, client_id, "lee@example.com")
+    _, challenge = pkce_pair()
+    authorize = f"{pools.url}/oauth2/authorize?" + urlencode(
+        {
+            "client_id": client_id,
+            "redirect_uri": callback,
+            "response_type": "code",
+            "scope": "openid email",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        page.goto(authorize)
+        page.get_by_label("Email address").fill("lee@example.com")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+
+        heading = page.get_by_role("heading", level=1)
+        assert heading.inner_text() == "Set up your authenticator app"
+        intro = page.locator("p.intro").inner_text()
+        shown = re.search(r"Add this key to your app: ([A-Z2-7 ]+)\.", intro)
+        assert shown is not None
+        secret = shown.group(1).replace(" ", "")
+        link = page.get_by_role("link", name="Open the key in an authenticator app on this device")
+        assert (link.get_attribute("href") or "").startswith("otpauth://totp/")
+        page.get_by_label("Code").fill(pyotp.TOTP(secret).at(pools.clock.now()))
+        page.get_by_role("button", name="Verify and sign in").click()
+
+        page.wait_for_url(callback + "?*")
+        assert "code" in query_of(page.url)
+    finally:
+        context.close()
+    user = pools.admin.admin_get_user(UserPoolId=pool_id, Username="lee@example.com")
+    assert user["UserMFASettingList"] == ["SOFTWARE_TOKEN_MFA"]
