@@ -32,31 +32,43 @@ async def app_page(request: Request) -> Response:
     return Response(200, [("content-type", "text/html; charset=utf-8")], body)
 
 
-def test_sign_up_confirm_sign_in_and_exchange_the_code(
-    pools: PoolsGateway, chromium: Browser, backend: Callable[[Handler], str]
-) -> None:
-    callback = backend(app_page) + "/callback"
-    pool_id = pools.pool()
-    client_id = pools.app_client(
+def code_client(pools: PoolsGateway, pool_id: str, callback: str) -> str:
+    """A public app client of the authorization-code flow, calling back to `callback`."""
+    client: dict[str, str] = pools.app_client(
         pool_id,
         AllowedOAuthFlowsUserPoolClient=True,
         AllowedOAuthFlows=["code"],
         AllowedOAuthScopes=["openid", "email"],
         CallbackURLs=[callback],
         SupportedIdentityProviders=["COGNITO"],
-    )["ClientId"]
+    )
+    return client["ClientId"]
+
+
+def authorize_url(
+    pools: PoolsGateway, client_id: str, callback: str, challenge: str, **extra: str
+) -> str:
+    query = {
+        "client_id": client_id,
+        "redirect_uri": callback,
+        "response_type": "code",
+        "scope": "openid email",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        **extra,
+    }
+    return f"{pools.url}/oauth2/authorize?{urlencode(query)}"
+
+
+def test_sign_up_confirm_sign_in_and_exchange_the_code(
+    pools: PoolsGateway, chromium: Browser, backend: Callable[[Handler], str]
+) -> None:
+    callback = backend(app_page) + "/callback"
+    pool_id = pools.pool()
+    client_id = code_client(pools, pool_id, callback)
     verifier, challenge = pkce_pair()
-    authorize = f"{pools.url}/oauth2/authorize?" + urlencode(
-        {
-            "client_id": client_id,
-            "redirect_uri": callback,
-            "response_type": "code",
-            "scope": "openid email",
-            "state": "browser-state",
-            "nonce": "browser-nonce",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
+    authorize = authorize_url(
+        pools, client_id, callback, challenge, state="browser-state", nonce="browser-nonce"
     )
     context = chromium.new_context()
     try:
@@ -114,26 +126,9 @@ def test_a_pool_that_requires_mfa_has_the_app_set_up_on_the_way_in(
 ) -> None:
     callback = backend(app_page) + "/callback"
     pool_id = pools.pool(MfaConfiguration="ON")
-    client_id = pools.app_client(
-        pool_id,
-        AllowedOAuthFlowsUserPoolClient=True,
-        AllowedOAuthFlows=["code"],
-        AllowedOAuthScopes=["openid", "email"],
-        CallbackURLs=[callback],
-        SupportedIdentityProviders=["COGNITO"],
-    )["ClientId"]
+    client_id = code_client(pools, pool_id, callback)
     pools.confirmed_user(pool_id, client_id, "lee@example.com")
-    _, challenge = pkce_pair()
-    authorize = f"{pools.url}/oauth2/authorize?" + urlencode(
-        {
-            "client_id": client_id,
-            "redirect_uri": callback,
-            "response_type": "code",
-            "scope": "openid email",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-    )
+    authorize = authorize_url(pools, client_id, callback, pkce_pair()[1])
     context = chromium.new_context()
     try:
         page = context.new_page()
