@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from authgate.authorizers.base import Authenticated, Principal
 from authgate.authorizers.jwks import KeySet
@@ -65,6 +65,10 @@ class TokenIssuer:
     keys: IssuerKeys | None = None
 
 
+H = TypeVar("H", bound=Hashable)
+"""A shape of method: what a verdict for the same token differs by."""
+
+
 @dataclass(slots=True)
 class Caller:
     """A verified token and the verdicts built from it, one per shape of method: every later
@@ -73,12 +77,11 @@ class Caller:
     verified: Verified
     verdicts: dict[Hashable, Authenticated] = field(default_factory=dict)
 
-    def authenticated(
-        self, shape: Hashable, build: Callable[[Verified], Principal]
-    ) -> Authenticated:
+    def authenticated(self, shape: H, build: Callable[[Verified, H], Principal]) -> Authenticated:
+        """The verdict for `shape`, built by `build(verified, shape)` the first time."""
         found = self.verdicts.get(shape)
         if found is None:
-            found = self.verdicts[shape] = Authenticated(build(self.verified))
+            found = self.verdicts[shape] = Authenticated(build(self.verified, shape))
         return found
 
 

@@ -126,12 +126,11 @@ class CognitoAuthorizer:
             aud = result.verified.claims.get("aud")
             if not isinstance(aud, str) or self._validation.fullmatch(aud) is None:
                 return _denied("aud_mismatch", "aud does not match identityValidationExpression")
-        found = result.verdicts.get(KIND)
-        return found if found is not None else result.authenticated(KIND, _principal)
+        return result.authenticated(KIND, _principal)
 
 
-def _principal(verified: Verified) -> Principal:
-    return token_principal(KIND, verified, rest_context(verified.claims))
+def _principal(verified: Verified, kind: str) -> Principal:
+    return token_principal(kind, verified, rest_context(verified.claims))
 
 
 def _denied(reason: str, detail: str) -> Denied:

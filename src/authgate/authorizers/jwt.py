@@ -102,10 +102,7 @@ class JwtAuthorizer:
         if isinstance(result, Rejected):
             return Denied(self._rejection(result, scopes), result.reason.value)
         shape = (method.payload_version if method is not None else "1.0", bool(scopes))
-        verdict = result.verdicts.get(shape)
-        if verdict is None:
-            verdict = result.authenticated(shape, lambda v: self._principal(v, shape))
-        return verdict
+        return result.authenticated(shape, self._principal)
 
     def _principal(self, verified: Verified, shape: tuple[str, bool]) -> Principal:
         version, scoped = shape
