@@ -64,6 +64,12 @@ class Exchange:
         if outcome != PASSED:
             self.decided = True
 
+    def add_entry(self, entry: TrailEntry) -> None:
+        """`record` for an entry made once and kept (a cached decision's)."""
+        self.trail.append(entry)
+        if entry[1] != PASSED:
+            self.decided = True
+
     def passed(self, step: str) -> None:
         """`step` let the request by and decided nothing."""
         self.trail.append((step, PASSED, ""))

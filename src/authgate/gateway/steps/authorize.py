@@ -63,8 +63,7 @@ class AuthorizeStep:
                     cache.clear()
                 cache[key] = found
             decision, entry = found
-            exchange.trail.append(entry)
-            exchange.decided = True
+            exchange.add_entry(entry)
         else:
             decision = self.decide(exchange, principal)
             exchange.record("authorize", decision.effect, decision.reason)
