@@ -468,6 +468,22 @@ def jwt_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {jwt.encode(claims, secret, algorithm='HS256')}"}
 
 
+def authgate_argv(config: Path, port: int) -> list[str]:
+    """`authgate serve` on 127.0.0.1:`port` with `config`, as this interpreter runs it."""
+    return [
+        sys.executable,
+        "-m",
+        "authgate",
+        "serve",
+        "--config",
+        str(config),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
 def start_authgate(
     procs: Processes, work: Path, backend_port: int, counters: str
 ) -> tuple[int, int]:
@@ -475,9 +491,7 @@ def start_authgate(
     port = free_port()
     log = work / "authgate.log"
     config = authgate_files(work, backend_port, counters)
-    argv = [sys.executable, "-m", "authgate", "serve", "--config", str(config)]
-    argv += ["--host", "127.0.0.1", "--port", str(port)]
-    process = procs.start("authgate", pinned(0, argv), log, work)
+    process = procs.start("authgate", pinned(0, authgate_argv(config, port)), log, work)
     wait_for_port(port, process, "authgate", log)
     return port, process.pid
 

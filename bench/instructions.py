@@ -33,6 +33,7 @@ from dataplane import (
     NO_AUTH,
     Processes,
     api_key,
+    authgate_argv,
     authgate_files,
     find_nginx,
     free_port,
@@ -198,18 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             gateway = under_callgrind(
                 procs,
                 "authgate",
-                [
-                    sys.executable,
-                    "-m",
-                    "authgate",
-                    "serve",
-                    "--config",
-                    str(config),
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                ],
+                authgate_argv(config, port),
                 work / "authgate",
                 env,
             )
